@@ -21,6 +21,12 @@
 
 #define NAME_BUCKETS 64
 
+/* A live bo holds a reference on its file. It is nobody's API reference,
+ * and the file module counts per api only valid enum shws_api values, so
+ * the hold uses the first invalid one: the file's per-api statistics show
+ * only what the APIs hold. */
+#define FILE_HOLD ((enum shws_api)SHWS_API_COUNT)
+
 /* What file->bos points to. */
 struct bo_file {
 	struct shws_bo_table table;
@@ -170,7 +176,7 @@ static struct shws_bo *get_or_insert_locked(struct shws_file *file,
 					      memory_order_relaxed);
 		/* A live bo keeps its file (and so the handle's namespace)
 		 * alive; dropped after the handle is closed. */
-		shws_file_ref(file, SHWS_API_OTHER);
+		shws_file_ref(file, FILE_HOLD);
 		*created = true;
 		shws_bo_tag_get(bo, tag);
 		shws_bo_publish(bo);
@@ -230,6 +236,14 @@ static void bo_release(struct shws_bo *bo)
 
 	if (shws_bo_put_unless_last(bo))
 		return;
+	if (shws_file_inherited(file)) {
+		/* fork() child: the handle is the parent's and a parent thread
+		 * may have held the file's lock at fork(); forget, touch no
+		 * lock, close nothing (the translations leak in the child). */
+		if (shws_bo_put(bo) == 0)
+			shws_file_unref(file, FILE_HOLD);
+		return;
+	}
 	file_lock(file);
 	if (shws_bo_put(bo) == 0) {
 		list = retire_locked(bo);
@@ -240,7 +254,7 @@ static void bo_release(struct shws_bo *bo)
 		return;
 	/* From here the slot may already hold a new import: only locals. */
 	xlat_release(list);
-	shws_file_unref(file, SHWS_API_OTHER);
+	shws_file_unref(file, FILE_HOLD);
 }
 
 /* --- Translation cycles -------------------------------------------------
@@ -377,7 +391,8 @@ static void collect_cycles(struct shws_bo *bo)
 
 static void maybe_collect(struct shws_bo *bo)
 {
-	if (atomic_load_explicit(&bo->tag_refs[SHWS_BO_TAG_SHWS],
+	if (!shws_file_inherited(bo->file) &&
+	    atomic_load_explicit(&bo->tag_refs[SHWS_BO_TAG_SHWS],
 				 memory_order_relaxed) &&
 	    !ext_refs(bo))
 		collect_cycles(bo);

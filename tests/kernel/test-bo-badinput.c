@@ -150,10 +150,10 @@ static void fork_child(void)
 
 int main(void)
 {
-	int fds = test_fd_count(), bufs = bo_bufinfo_count();
+	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
-	card = bo_open_node("vgem", false);
-	virtio = bo_open_node("virtio_gpu", false);
+	card = kt_open_driver("vgem", KT_PRIMARY);
+	virtio = kt_open_driver("virtio_gpu", KT_PRIMARY);
 	CHECK_OK(shws_file_open(card, SHWS_API_GL, &file));
 	CHECK_OK(shws_file_open(virtio, SHWS_API_GL, &vfile));
 	stale_and_zero();
@@ -167,7 +167,7 @@ int main(void)
 	close(virtio);
 	close(card);
 	CHECK_INT(test_fd_count(), ==, fds);
-	CHECK_INT(bo_bufinfo_count(), ==, bufs);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
 	test_pass("no-leaks");
 	return 0;
 }

@@ -16,7 +16,8 @@
 
 static void raw_ioctls(void)
 {
-	int e = bo_open_node("vgem", false), f = bo_open_node("vgem", false);
+	int e = kt_open_driver("vgem", KT_PRIMARY);
+	int f = kt_open_driver("vgem", KT_PRIMARY);
 	int x = bo_make_dmabuf(e, SEED_X), tmp;
 	uint32_t ha, hb, hc;
 
@@ -46,7 +47,8 @@ static void raw_ioctls(void)
 
 static void through_shws(void)
 {
-	int e = bo_open_node("vgem", false), f = bo_open_node("vgem", false);
+	int e = kt_open_driver("vgem", KT_PRIMARY);
+	int f = kt_open_driver("vgem", KT_PRIMARY);
 	int x = bo_make_dmabuf(e, SEED_X);
 	struct shws_file *gl_file, *va_file;
 	struct shws_bo *gl, *va, *c;
@@ -92,7 +94,8 @@ static void through_shws(void)
 
 static void app_closes_fds(void)
 {
-	int e = bo_open_node("vgem", false), f = bo_open_node("vgem", false);
+	int e = kt_open_driver("vgem", KT_PRIMARY);
+	int f = kt_open_driver("vgem", KT_PRIMARY);
 	int x = bo_make_dmabuf(e, SEED_X);
 	struct shws_file *file;
 	struct shws_bo *bo;
@@ -111,13 +114,13 @@ static void app_closes_fds(void)
 
 int main(void)
 {
-	int fds = test_fd_count(), bufs = bo_bufinfo_count();
+	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
 	raw_ioctls();
 	through_shws();
 	app_closes_fds();
 	CHECK_INT(test_fd_count(), ==, fds);
-	CHECK_INT(bo_bufinfo_count(), ==, bufs);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
 	test_pass("no-leaks");
 	return 0;
 }

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the tests/kernel/test-bo-*.c programs: buffers made
  * with dumb ioctls, dma-buf mmaps with DMA_BUF_IOCTL_SYNC brackets, and the
- * debugfs bufinfo oracle. */
+ * debugfs bufinfo oracle
+ * (kt.h). */
 #ifndef TEST_BO_COMMON_H
 #define TEST_BO_COMMON_H
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,43 +18,10 @@
 
 #include <shws/shws.h>
 
+#include "kt.h"
 #include "test.h"
 
 #define BO_SIZE 16384
-
-/* Opens the primary (@render false) or render node of the first device
- * driven by @driver. Fails the test when there is none. */
-static inline int bo_open_node(const char *driver, bool render)
-{
-	const char *prefix = render ? "renderD" : "card";
-	DIR *d = opendir("/dev/dri");
-	struct dirent *e;
-	char path[64];
-
-	if (!d)
-		test_fail("/dev/dri: %s", strerror(errno));
-	while ((e = readdir(d))) {
-		drmVersionPtr v;
-		int fd;
-
-		if (strncmp(e->d_name, prefix, strlen(prefix)))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", e->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, driver)) {
-			drmFreeVersion(v);
-			closedir(d);
-			return fd;
-		}
-		drmFreeVersion(v);
-		close(fd);
-	}
-	closedir(d);
-	test_fail("no %s node of driver %s", prefix, driver);
-}
 
 /* A dumb buffer of @size bytes (primary nodes only; render nodes refuse
  * CREATE_DUMB). Returns the handle. */
@@ -156,30 +122,6 @@ static inline int bo_make_dmabuf(int card_fd, uint32_t seed)
 	CHECK_SYS(drmCloseBufferHandle(card_fd, h));
 	CHECK(bo_dmabuf_pattern(fd, BO_SIZE, seed, true));
 	return fd;
-}
-
-/* Live dma-bufs according to the kernel (debugfs). An independent oracle:
- * an exported GEM object keeps its dma-buf until its last handle closes. */
-static inline int bo_bufinfo_count(void)
-{
-	const char *path = "/sys/kernel/debug/dma_buf/bufinfo";
-	char line[512];
-	int n = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-		f = fopen(path, "r");
-	}
-	if (!f)
-		test_fail("%s: %s", path, strerror(errno));
-	/* The summary line: "Total N objects, M bytes". */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Total %d objects", &n) == 1)
-			break;
-	fclose(f);
-	CHECK_INT(n, >=, 0);
-	return n;
 }
 
 #endif

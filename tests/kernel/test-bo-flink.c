@@ -21,7 +21,8 @@ static void gem_open_twice(int fd, uint32_t name)
 
 static void flink_dedupe(void)
 {
-	int c1 = bo_open_node("vgem", false), c2 = bo_open_node("vgem", false);
+	int c1 = kt_open_driver("vgem", KT_PRIMARY);
+	int c2 = kt_open_driver("vgem", KT_PRIMARY);
 	struct shws_file *f1, *f2;
 	struct shws_bo *b1, *again, *a, *b;
 	uint32_t h, name, name2;
@@ -71,7 +72,8 @@ static void flink_dedupe(void)
 
 static void render_node(void)
 {
-	int c = bo_open_node("vgem", false), r = bo_open_node("vgem", true);
+	int c = kt_open_driver("vgem", KT_PRIMARY);
+	int r = kt_open_driver("vgem", KT_RENDER);
 	int x = bo_make_dmabuf(c, SEED);
 	struct shws_file *fr;
 	struct shws_bo *b, *b2;
@@ -95,12 +97,12 @@ static void render_node(void)
 
 int main(void)
 {
-	int fds = test_fd_count(), bufs = bo_bufinfo_count();
+	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
 	flink_dedupe();
 	render_node();
 	CHECK_INT(test_fd_count(), ==, fds);
-	CHECK_INT(bo_bufinfo_count(), ==, bufs);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
 	test_pass("no-leaks");
 	return 0;
 }

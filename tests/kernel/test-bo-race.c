@@ -17,14 +17,16 @@
 #define IMPORTERS 4
 #define CREATORS 2
 #define ROUNDS 10000
-#define CHECK_EVERY 500 /* contents through mmap; ino every round */
+#define INO_EVERY 4     /* st_ino of an export; a lookup otherwise */
+#define MAP_EVERY 500   /* contents through mmap */
+#define MIN_FRESH 1000  /* imports that found the bo dead: the race ran */
 #define SEED_X 0x55550000u
 
 static struct shws_file *file;
 static int card, shared_fd;
 static ino_t shared_ino;
 static _Atomic int importers_left = IMPORTERS;
-static _Atomic unsigned long created, dedup_hits;
+static _Atomic unsigned long created, dedup_hits, fresh;
 
 static void check_is_shared(struct shws_bo *bo, bool contents)
 {
@@ -35,6 +37,16 @@ static void check_is_shared(struct shws_bo *bo, bool contents)
 	if (contents)
 		CHECK(bo_dmabuf_pattern(fd, BO_SIZE, SEED_X, false));
 	close(fd);
+}
+
+/* The handle names this bo, lock-free. */
+static void check_lookup(struct shws_bo *bo)
+{
+	struct shws_bo *again = shws_bo_lookup(file, shws_bo_handle(bo),
+					       SHWS_API_OTHER);
+
+	CHECK(again == bo);
+	CHECK_OK(shws_bo_unref(again, SHWS_API_OTHER));
 }
 
 static uint32_t total_refs(struct shws_bo *bo)
@@ -63,7 +75,14 @@ static void *importer(void *arg)
 		}
 		if (total_refs(a) > (b ? 2u : 1u)) /* another thread has it */
 			atomic_fetch_add(&dedup_hits, 1);
-		check_is_shared(a, r % CHECK_EVERY == 0);
+		else if (!b && total_refs(a) == 1) /* it was dead: re-created */
+			atomic_fetch_add(&fresh, 1);
+		/* Exporting on every round would hold the bo most of the time
+		 * and the last-unref/import race would rarely run. */
+		if (r % INO_EVERY == 0)
+			check_is_shared(a, r % MAP_EVERY == 0);
+		else
+			check_lookup(a);
 		CHECK_OK(shws_bo_unref(b, api));
 		CHECK_OK(shws_bo_unref(a, api));
 	}
@@ -71,26 +90,54 @@ static void *importer(void *arg)
 	return NULL;
 }
 
+struct created_bo {
+	struct shws_bo *bo;
+	uint32_t *map;
+	uint32_t seed;
+};
+
+/* Checks a buffer this thread created still holds its own contents and
+ * its handle still names it, then destroys it. */
+static void retire(struct created_bo *c, bool through_dmabuf)
+{
+	struct shws_bo *again;
+
+	again = shws_bo_lookup(file, shws_bo_handle(c->bo), SHWS_API_GL);
+	CHECK(again == c->bo);
+	CHECK(bo_matches(c->map, BO_SIZE, c->seed));
+	if (through_dmabuf)
+		CHECK(bo_shws_matches(again, c->seed));
+	CHECK_OK(shws_bo_unref(again, SHWS_API_GL));
+	munmap(c->map, BO_SIZE);
+	CHECK_OK(shws_bo_unref(c->bo, SHWS_API_VULKAN));
+	c->bo = NULL;
+}
+
+/* Keeps a few buffers of its own alive at a time, so handle numbers keep
+ * moving under the importers. */
 static void *creator(void *arg)
 {
 	uint32_t seed = (uint32_t)(uintptr_t)arg << 24;
+	struct created_bo ring[4] = { { 0 } };
+	unsigned i = 0;
 
 	while (atomic_load(&importers_left) > 0) {
-		uint32_t h = bo_dumb_create(card, BO_SIZE);
-		struct shws_bo *bo, *again;
-		void *map = bo_dumb_map(card, h, BO_SIZE);
+		struct created_bo *c = &ring[i++ % (sizeof(ring) / sizeof(ring[0]))];
+		uint32_t h;
 
-		CHECK_OK(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_VULKAN, &bo));
-		bo_fill(map, BO_SIZE, ++seed);
-		again = shws_bo_lookup(file, h, SHWS_API_GL);
-		CHECK(again == bo);
-		CHECK(bo_matches(map, BO_SIZE, seed));
-		CHECK(bo_shws_matches(again, seed));
-		CHECK_OK(shws_bo_unref(again, SHWS_API_GL));
-		munmap(map, BO_SIZE);
-		CHECK_OK(shws_bo_unref(bo, SHWS_API_VULKAN));
+		if (c->bo)
+			retire(c, i % 16 == 0);
+		h = bo_dumb_create(card, BO_SIZE);
+		c->map = bo_dumb_map(card, h, BO_SIZE);
+		c->seed = ++seed;
+		bo_fill(c->map, BO_SIZE, c->seed);
+		CHECK_OK(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_VULKAN,
+				       &c->bo));
 		atomic_fetch_add(&created, 1);
 	}
+	for (unsigned j = 0; j < (sizeof(ring) / sizeof(ring[0])); j++)
+		if (ring[j].bo)
+			retire(&ring[j], true);
 	return NULL;
 }
 
@@ -104,12 +151,12 @@ static double now(void)
 
 int main(void)
 {
-	int fds = test_fd_count(), bufs = bo_bufinfo_count();
+	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 	pthread_t imp[IMPORTERS], cre[CREATORS];
-	int exporter = bo_open_node("vgem", false);
+	int exporter = kt_open_driver("vgem", KT_PRIMARY);
 	double t0;
 
-	card = bo_open_node("vgem", false);
+	card = kt_open_driver("vgem", KT_PRIMARY);
 	shared_fd = bo_make_dmabuf(exporter, SEED_X);
 	shared_ino = bo_fd_ino(shared_fd);
 	CHECK_OK(shws_file_open(card, SHWS_API_GL, &file));
@@ -125,10 +172,13 @@ int main(void)
 		pthread_join(imp[i], NULL);
 	for (int i = 0; i < CREATORS; i++)
 		pthread_join(cre[i], NULL);
-	printf("%d x %d imports, %lu buffers created, %lu shared imports "
-	       "in %.1f s\n", IMPORTERS, ROUNDS, atomic_load(&created),
-	       atomic_load(&dedup_hits), now() - t0);
+	printf("%d x %d imports (%lu while another thread held it, %lu after "
+	       "it died), %lu buffers created, in %.1f s\n", IMPORTERS, ROUNDS,
+	       atomic_load(&dedup_hits), atomic_load(&fresh),
+	       atomic_load(&created), now() - t0);
 	CHECK_INT(atomic_load(&created), >, 0);
+	CHECK_INT(atomic_load(&fresh), >=, MIN_FRESH);
+	CHECK_INT(atomic_load(&dedup_hits), >=, MIN_FRESH);
 	CHECK_INT(shws_bo_dump(file, stdout), ==, 0);
 	test_pass("import-close-race");
 
@@ -137,7 +187,7 @@ int main(void)
 	close(card);
 	close(exporter);
 	CHECK_INT(test_fd_count(), ==, fds);
-	CHECK_INT(bo_bufinfo_count(), ==, bufs);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
 	test_pass("bufinfo-oracle");
 	return 0;
 }

@@ -38,7 +38,8 @@ static int live_bos(struct shws_file *file)
  * one, owned by the render bo and closed with it. */
 static void render_to_card(const char *driver)
 {
-	int c = bo_open_node(driver, false), r = bo_open_node(driver, true);
+	int c = kt_open_driver(driver, KT_PRIMARY);
+	int r = kt_open_driver(driver, KT_RENDER);
 	int x = bo_make_dmabuf(c, SEED);
 	struct shws_file *fc, *fr;
 	struct shws_bo *br;
@@ -73,7 +74,8 @@ static void render_to_card(const char *driver)
  * (dedupe in the card's table), so the two bos hold each other. */
 static void round_trip(const char *driver)
 {
-	int c = bo_open_node(driver, false), r = bo_open_node(driver, true);
+	int c = kt_open_driver(driver, KT_PRIMARY);
+	int r = kt_open_driver(driver, KT_RENDER);
 	struct shws_file *fc, *fr;
 	struct shws_bo *bc, *br;
 	uint32_t h = bo_dumb_create(c, BO_SIZE), hr, hc;
@@ -114,8 +116,8 @@ static void round_trip(const char *driver)
  * vgem -> virtio_gpu is ENODEV); translation across devices is EXDEV. */
 static void cross_device(void)
 {
-	int vg = bo_open_node("vgem", false), vc = bo_open_node("virtio_gpu",
-							       false);
+	int vg = kt_open_driver("vgem", KT_PRIMARY);
+	int vc = kt_open_driver("virtio_gpu", KT_PRIMARY);
 	int from_virtio = bo_make_dmabuf(vc, SEED);
 	int from_vgem = bo_make_dmabuf(vg, SEED + 1);
 	struct shws_file *fvg, *fvc;
@@ -147,7 +149,7 @@ static void cross_device(void)
 /* The dump says which API holds which buffer. */
 static void attribution(void)
 {
-	int c = bo_open_node("vgem", false);
+	int c = kt_open_driver("vgem", KT_PRIMARY);
 	int x = bo_make_dmabuf(c, SEED);
 	struct shws_file *f;
 	struct shws_bo *gl, *va;
@@ -178,7 +180,7 @@ static void attribution(void)
 
 int main(void)
 {
-	int fds = test_fd_count(), bufs = bo_bufinfo_count();
+	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
 	render_to_card("vgem");
 	render_to_card("virtio_gpu");
@@ -187,7 +189,7 @@ int main(void)
 	cross_device();
 	attribution();
 	CHECK_INT(test_fd_count(), ==, fds);
-	CHECK_INT(bo_bufinfo_count(), ==, bufs);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
 	test_pass("no-leaks");
 	return 0;
 }
