@@ -777,6 +777,8 @@ SHWS_EXPORT int shws_bo_dump(struct shws_file *file, FILE *out)
 
 	if (!file || !out)
 		return -EINVAL;
+	if (shws_file_inherited(file))
+		return -ECHILD; /* its lock may have been held at fork() */
 	/* Under the lock so no bo dies while we print it. */
 	file_lock(file);
 	n = shws_bo_table_foreach(&bo_file(file)->table, dump_one, &ctx);

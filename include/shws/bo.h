@@ -178,7 +178,7 @@ uint32_t shws_bo_api_refs(const struct shws_bo *bo, enum shws_api api);
  * Writes one line per live bo of @file to @out: handle, size, flink name,
  * references per api ("shws" = held by a translation), translations.
  * @out is borrowed. Returns the number of live bos, or -EINVAL (NULL
- * argument) or -EIO (a write failed).
+ * argument), -ECHILD (inherited file) or -EIO (a write failed).
  */
 int shws_bo_dump(struct shws_file *file, FILE *out);
 
