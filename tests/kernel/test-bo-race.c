@@ -19,7 +19,7 @@
 #define ROUNDS 10000
 #define INO_EVERY 4     /* st_ino of an export; a lookup otherwise */
 #define MAP_EVERY 500   /* contents through mmap */
-#define MIN_FRESH 1000  /* imports that found the bo dead: the race ran */
+#define MIN_FRESH 100   /* imports that found the bo dead: the race ran */
 #define SEED_X 0x55550000u
 
 static struct shws_file *file;
