@@ -62,6 +62,11 @@ static bool api_valid(enum shws_api api)
 	return (unsigned)api < SHWS_API_COUNT;
 }
 
+static const char *tag_name(unsigned tag)
+{
+	return tag == SHWS_BO_TAG_SHWS ? "shws" : shws_api_name(tag);
+}
+
 static int neg_errno(void)
 {
 	return errno ? -errno : -EIO;
@@ -178,6 +183,8 @@ static struct shws_bo *get_or_insert_locked(struct shws_file *file,
 		 * alive; dropped after the handle is closed. */
 		shws_file_ref(file, FILE_HOLD);
 		*created = true;
+		shws_dbg("file fd %d: bo handle %u created for %s",
+			 shws_file_fd(file), handle, tag_name(tag));
 		shws_bo_tag_get(bo, tag);
 		shws_bo_publish(bo);
 		return bo;
@@ -209,6 +216,8 @@ static struct shws_bo_xlat *retire_locked(struct shws_bo *bo)
 	if (bo->flink_name)
 		name_remove_locked(bo_file(bo->file), bo);
 	close_handle_locked(bo->file, bo->handle);
+	shws_dbg("file fd %d: bo handle %u closed", shws_file_fd(bo->file),
+		 bo->handle);
 	pthread_mutex_lock(&xlat_lock);
 	list = bo->xlat;
 	bo->xlat = NULL;
@@ -759,7 +768,7 @@ static void dump_one(struct shws_bo *bo, void *data)
 		    bo->handle, (unsigned long long)bo->size, bo->flink_name);
 	for (unsigned t = 0; t < SHWS_BO_TAGS && r >= 0; t++)
 		r = fprintf(ctx->out, " %s=%u",
-			    t == SHWS_BO_TAG_SHWS ? "shws" : shws_api_name(t),
+			    tag_name(t),
 			    atomic_load(&bo->tag_refs[t]));
 	pthread_mutex_lock(&xlat_lock);
 	for (struct shws_bo_xlat *x = bo->xlat; x && r >= 0; x = x->next)
