@@ -156,40 +156,56 @@ static void file_unlock(struct shws_file *file)
 	pthread_mutex_unlock(&file->lock);
 }
 
-/* Under the file's lock, right after the kernel returned @handle: the bo
- * of that handle with a new reference tagged @tag, created if the handle
- * was not live (then *@created is set). NULL only on ENOMEM. */
-static struct shws_bo *get_or_insert_locked(struct shws_file *file,
-					    uint32_t handle, uint64_t size,
-					    unsigned tag, bool *created)
+/* Under the file's lock, right after the kernel returned @handle: its
+ * slot. *@live says whether the handle is live (then the caller now holds
+ * a reference on it, tag still to add) or the slot is free for
+ * bo_init_locked(). NULL only on ENOMEM. */
+static struct shws_bo *slot_locked(struct shws_file *file, uint32_t handle,
+				   bool *live)
 {
 	struct shws_bo *bo = shws_bo_table_slot_alloc(&bo_file(file)->table,
 						      handle);
 
-	*created = false;
-	if (!bo)
-		return NULL;
-	if (!shws_bo_try_ref(bo)) {
-		/* Free slot: fill it while no reader can win a reference. */
-		bo->file = file;
-		bo->size = size;
-		bo->flink_name = 0;
-		bo->name_next = NULL;
-		bo->xlat = NULL;
-		for (unsigned t = 0; t < SHWS_BO_TAGS; t++)
-			atomic_store_explicit(&bo->tag_refs[t], 0,
-					      memory_order_relaxed);
-		/* A live bo keeps its file (and so the handle's namespace)
-		 * alive; dropped after the handle is closed. */
-		shws_file_ref(file, FILE_HOLD);
-		*created = true;
-		shws_dbg("file fd %d: bo handle %u created for %s",
-			 shws_file_fd(file), handle, tag_name(tag));
-		shws_bo_tag_get(bo, tag);
-		shws_bo_publish(bo);
-		return bo;
-	}
+	*live = bo && shws_bo_try_ref(bo);
+	return bo;
+}
+
+/* Under the file's lock: fills a free slot and makes it live with one
+ * reference tagged @tag. Every field is written before the publishing
+ * store, while no lock-free reader can win a reference. */
+static void bo_init_locked(struct shws_bo *bo, struct shws_file *file,
+			   uint64_t size, unsigned tag)
+{
+	bo->file = file;
+	bo->size = size;
+	bo->flink_name = 0;
+	bo->name_next = NULL;
+	bo->xlat = NULL;
+	for (unsigned t = 0; t < SHWS_BO_TAGS; t++)
+		atomic_store_explicit(&bo->tag_refs[t], 0,
+				      memory_order_relaxed);
 	shws_bo_tag_get(bo, tag);
+	/* A live bo keeps its file (and so the handle's namespace) alive;
+	 * dropped after the handle is closed. */
+	shws_file_ref(file, FILE_HOLD);
+	shws_dbg("file fd %d: bo handle %u created for %s",
+		 shws_file_fd(file), bo->handle, tag_name(tag));
+	shws_bo_publish(bo);
+}
+
+/* slot_locked() + bo_init_locked() for a known size. */
+static struct shws_bo *get_or_insert_locked(struct shws_file *file,
+					    uint32_t handle, uint64_t size,
+					    unsigned tag, bool *created)
+{
+	bool live;
+	struct shws_bo *bo = slot_locked(file, handle, &live);
+
+	*created = bo && !live;
+	if (live)
+		shws_bo_tag_get(bo, tag);
+	else if (bo)
+		bo_init_locked(bo, file, size, tag);
 	return bo;
 }
 
@@ -448,7 +464,7 @@ static int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 {
 	struct shws_bo *bo;
 	uint32_t handle;
-	bool created;
+	bool live;
 	int ret = 0;
 
 	if (fd < 0)
@@ -461,7 +477,7 @@ static int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 		ret = neg_errno();
 		goto out;
 	}
-	bo = get_or_insert_locked(file, handle, 0, tag, &created);
+	bo = slot_locked(file, handle, &live);
 	if (!bo) {
 		/* Only a handle that was not live can fail here (the slot
 		 * allocation happens first), so it is new and ours to close. */
@@ -469,8 +485,10 @@ static int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (created)
-		bo->size = dmabuf_size(fd);
+	if (live)
+		shws_bo_tag_get(bo, tag);
+	else
+		bo_init_locked(bo, file, dmabuf_size(fd), tag);
 	*out = bo;
 out:
 	file_unlock(file);
