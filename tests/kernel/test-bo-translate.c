@@ -112,6 +112,53 @@ static void round_trip(const char *driver)
 	printf("PASS round-trip-cycle@%s\n", driver);
 }
 
+/* Three files of one device, translated round in a ring: a 3-cycle of
+ * holds. It lives while any API holds any of the three, and dies with the
+ * last API reference. */
+static void three_cycle(void)
+{
+	int c1 = kt_open_driver("vgem", KT_PRIMARY);
+	int c2 = kt_open_driver("vgem", KT_PRIMARY);
+	int r = kt_open_driver("vgem", KT_RENDER);
+	struct shws_file *f1, *f2, *fr;
+	struct shws_bo *b1, *b2, *br;
+	uint32_t h = bo_dumb_create(c1, BO_SIZE), hr, h2, back;
+	void *map = bo_dumb_map(c1, h, BO_SIZE);
+
+	bo_fill(map, BO_SIZE, SEED);
+	munmap(map, BO_SIZE);
+	CHECK_OK(shws_file_open(c1, SHWS_API_GL, &f1));
+	CHECK_OK(shws_file_open(c2, SHWS_API_VA, &f2));
+	CHECK_OK(shws_file_open(r, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_bo_adopt(f1, h, BO_SIZE, SHWS_API_GL, &b1));
+	CHECK_OK(shws_bo_translate(b1, fr, &hr));
+	br = shws_bo_lookup(fr, hr, SHWS_API_VULKAN);
+	CHECK(br);
+	CHECK_OK(shws_bo_translate(br, f2, &h2));
+	b2 = shws_bo_lookup(f2, h2, SHWS_API_VA);
+	CHECK(b2);
+	CHECK_OK(shws_bo_translate(b2, f1, &back));
+	CHECK_INT(back, ==, h);
+
+	CHECK_OK(shws_bo_unref(b1, SHWS_API_GL));
+	CHECK_OK(shws_bo_unref(b2, SHWS_API_VA));
+	/* Vulkan's reference keeps the whole ring. */
+	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 3);
+	check_same_buffer(c1, h, br);
+	CHECK(bo_shws_matches(br, SEED));
+	CHECK_OK(shws_bo_unref(br, SHWS_API_VULKAN));
+	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 0);
+	CHECK_INT(drmCloseBufferHandle(c1, h), ==, -1);
+
+	shws_file_unref(fr, SHWS_API_VULKAN);
+	shws_file_unref(f2, SHWS_API_VA);
+	shws_file_unref(f1, SHWS_API_GL);
+	close(r);
+	close(c2);
+	close(c1);
+	test_pass("three-file-cycle");
+}
+
 /* The kernel decides cross-device imports (6.1: virtio_gpu -> vgem works,
  * vgem -> virtio_gpu is ENODEV); translation across devices is EXDEV. */
 static void cross_device(void)
@@ -186,6 +233,7 @@ int main(void)
 	render_to_card("virtio_gpu");
 	round_trip("vgem");
 	round_trip("virtio_gpu");
+	three_cycle();
 	cross_device();
 	attribution();
 	CHECK_INT(test_fd_count(), ==, fds);
