@@ -91,8 +91,9 @@ static int legacy_dmabuf_check(int fd)
 	return !strcmp(target, "anon_inode:dmabuf");
 }
 
-/* Identify by filesystem, never by trying a dma-buf ioctl: DRM fds dispatch
- * ioctls by number alone, and the EXPORT_SYNC_FILE number is GET_MAGIC's. */
+/* Identify by filesystem, never by the error of a dma-buf ioctl: some files
+ * answer ioctls they do not know with EINVAL, not ENOTTY (userfaultfd;
+ * epoll since 6.9), and the probe reads EINVAL as "the ioctl exists". */
 int shws_dmabuf_check(int fd)
 {
 	struct statfs sfs;

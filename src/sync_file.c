@@ -27,10 +27,10 @@ _Static_assert(sizeof(((struct sync_file_info *)0)->name) ==
 	       "sync_file name length is ABI");
 
 /* A sync_file is always an anon-inode file. Filtering on that first keeps
- * SYNC_IOC_* away from DRM fds, which dispatch ioctls by number alone
- * (SYNC_IOC_FILE_INFO's number is a DRM core ioctl's). Among anon-inode
- * files, only a sync_file accepts SYNC_IOC_FILE_INFO; the others say
- * ENOTTY or EINVAL. */
+ * SYNC_IOC_* away from every driver's own ioctl handler (pipes, devices,
+ * DRM, dma-bufs). Among anon-inode files only a sync_file accepts
+ * SYNC_IOC_FILE_INFO; the others say ENOTTY or EINVAL (userfaultfd, epoll
+ * since 6.9). */
 int shws_sync_file_query(int fd, int32_t *status)
 {
 	struct sync_file_info info = { .num_fences = 0 };

@@ -171,9 +171,9 @@ int shws_sync_file_merge(const char *name, int a, int b, int *out);
 int shws_sync_file_wait(int fd, int timeout_ms);
 
 /**
- * Is @fd a sync_file? @fd borrowed. Issues no sync_file ioctl on an fd
- * that is not an anonymous-inode file, because DRM fds dispatch ioctls by
- * number alone and would run an unrelated DRM ioctl.
+ * Is @fd a sync_file? @fd borrowed. The fd is identified by its filesystem
+ * (sync_files are anonymous-inode files) before any sync_file ioctl is
+ * sent, so no unrelated driver ever receives one.
  *
  * Returns 1 yes, 0 no (an open fd of another kind), or -EBADF.
  */

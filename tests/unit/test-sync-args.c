@@ -6,6 +6,9 @@
  * SHWS_DMABUF_SYNC parsing runs in forked children, because the variable
  * is read once per process. */
 #include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +123,24 @@ static void test_dmabuf_args(const struct fds *f)
 	test_pass("caps-need-a-dmabuf");
 }
 
+/* Some files answer an ioctl they do not know with EINVAL (epoll since
+ * 6.9), which is what the caps probe reads as "present" on a dma-buf. So
+ * the probe must never run on an fd not identified as a dma-buf. */
+static void test_probe_needs_identification(void)
+{
+	struct dma_buf_export_sync_file arg = { 0, -1 };
+	int ep = CHECK_SYS(epoll_create1(EPOLL_CLOEXEC));
+	int r = ioctl(ep, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg);
+
+	printf("raw EXPORT_SYNC_FILE(flags 0) on an epoll fd: %s\n",
+	       r ? strerror(errno) : "0");
+	CHECK_INT(shws_dmabuf_sync_caps(ep), ==, -ENOTTY);
+	CHECK_INT(shws_dmabuf_sync_caps(-1), ==, -ENODATA);
+	CHECK_INT(shws_is_sync_file(ep), ==, 0);
+	close(ep);
+	test_pass("probe-only-on-a-dmabuf");
+}
+
 static void test_sync_file_args(const struct fds *f)
 {
 	struct shws_sync_file_info info;
@@ -205,6 +226,7 @@ int main(void)
 	before = test_fd_count();
 	f = open_fds();
 	test_dmabuf_args(&f);
+	test_probe_needs_identification();
 	test_sync_file_args(&f);
 	test_syncobj_args(&f);
 	test_wsi_args(&f);
