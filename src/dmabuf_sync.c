@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -118,7 +117,7 @@ static int probe_one(int dmabuf_fd, unsigned long request)
 	/* Export and import take the same {flags, fd} layout. */
 	struct dma_buf_export_sync_file arg = { .flags = 0, .fd = -1 };
 
-	if (ioctl(dmabuf_fd, request, &arg) == 0)
+	if (drmIoctl(dmabuf_fd, request, &arg) == 0)
 		return 1; /* cannot happen; "exists" is the honest reading */
 	return errno != ENOTTY;
 }
@@ -138,7 +137,7 @@ static int probe(int dmabuf_fd)
 }
 
 /* Caps for a fd the caller already verified to be a dma-buf. */
-static int caps_for(int dmabuf_fd)
+int shws_dmabuf_caps_verified(int dmabuf_fd)
 {
 	int caps;
 
@@ -167,13 +166,13 @@ SHWS_EXPORT int shws_dmabuf_sync_caps(int dmabuf_fd)
 	/* Forced modes and a known answer need no dma-buf. */
 	if (get_mode() != MODE_AUTO ||
 	    atomic_load(&probed_caps) != CAPS_UNKNOWN)
-		return caps_for(dmabuf_fd);
+		return shws_dmabuf_caps_verified(dmabuf_fd);
 	if (dmabuf_fd == -1)
 		return -ENODATA;
 	r = shws_dmabuf_check(dmabuf_fd);
 	if (r <= 0)
 		return r ? r : -ENOTTY;
-	return caps_for(dmabuf_fd);
+	return shws_dmabuf_caps_verified(dmabuf_fd);
 }
 
 int shws_sync_flags_check(unsigned flags)
@@ -200,55 +199,66 @@ static int dmabuf_prepare(int dmabuf_fd, unsigned flags, unsigned cap)
 	r = shws_dmabuf_check(dmabuf_fd);
 	if (r <= 0)
 		return r ? r : -ENOTTY;
-	if (!(caps_for(dmabuf_fd) & cap))
+	if (!(shws_dmabuf_caps_verified(dmabuf_fd) & cap))
 		return -EOPNOTSUPP;
 	return 0;
 }
 
-SHWS_EXPORT int shws_dmabuf_export_sync_file(int dmabuf_fd, unsigned flags,
-					     int *sync_file_out)
+int shws_dmabuf_export_verified(int dmabuf_fd, unsigned flags, int *out)
 {
-	struct dma_buf_export_sync_file arg = { 0 };
+	struct dma_buf_export_sync_file arg = { .flags = kernel_flags(flags),
+						.fd = -1 };
 	int r;
 
-	if (!sync_file_out)
-		return -EINVAL;
-	r = dmabuf_prepare(dmabuf_fd, flags, SHWS_DMABUF_CAP_EXPORT_SYNC_FILE);
-	if (r)
-		return r;
-	arg.flags = kernel_flags(flags);
-	arg.fd = -1;
 	if (drmIoctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg) < 0) {
 		/* Only reachable with SHWS_DMABUF_SYNC=ioctl on an old kernel. */
 		r = errno == ENOTTY ? -EOPNOTSUPP : -errno;
 		shws_dbg("EXPORT_SYNC_FILE(fd %d): %s", dmabuf_fd, strerror(-r));
 		return r;
 	}
-	*sync_file_out = arg.fd;
+	*out = arg.fd;
 	return 0;
 }
 
-SHWS_EXPORT int shws_dmabuf_import_sync_file(int dmabuf_fd, unsigned flags,
-					     int sync_file_fd)
+int shws_dmabuf_import_verified(int dmabuf_fd, unsigned flags,
+				int sync_file_fd)
 {
-	struct dma_buf_import_sync_file arg = { 0 };
+	struct dma_buf_import_sync_file arg = { .flags = kernel_flags(flags),
+						.fd = sync_file_fd };
 	int r;
 
-	r = dmabuf_prepare(dmabuf_fd, flags, SHWS_DMABUF_CAP_IMPORT_SYNC_FILE);
-	if (r)
-		return r;
 	/* The kernel says EINVAL for a closed fd too; tell the two apart. */
 	r = shws_sync_file_query(sync_file_fd, NULL);
 	if (r <= 0)
 		return r ? r : -EINVAL;
-	arg.flags = kernel_flags(flags);
-	arg.fd = sync_file_fd;
 	if (drmIoctl(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg) < 0) {
 		r = errno == ENOTTY ? -EOPNOTSUPP : -errno;
 		shws_dbg("IMPORT_SYNC_FILE(fd %d): %s", dmabuf_fd, strerror(-r));
 		return r;
 	}
 	return 0;
+}
+
+SHWS_EXPORT int shws_dmabuf_export_sync_file(int dmabuf_fd, unsigned flags,
+					     int *sync_file_out)
+{
+	int r;
+
+	if (!sync_file_out)
+		return -EINVAL;
+	r = dmabuf_prepare(dmabuf_fd, flags, SHWS_DMABUF_CAP_EXPORT_SYNC_FILE);
+	return r ? r
+		 : shws_dmabuf_export_verified(dmabuf_fd, flags, sync_file_out);
+}
+
+SHWS_EXPORT int shws_dmabuf_import_sync_file(int dmabuf_fd, unsigned flags,
+					     int sync_file_fd)
+{
+	int r;
+
+	r = dmabuf_prepare(dmabuf_fd, flags, SHWS_DMABUF_CAP_IMPORT_SYNC_FILE);
+	return r ? r
+		 : shws_dmabuf_import_verified(dmabuf_fd, flags, sync_file_fd);
 }
 
 /* dma_buf_poll(): POLLIN once no write fence is pending, POLLOUT once no

@@ -12,6 +12,14 @@ int shws_sync_file_query(int fd, int32_t *status);
 /* 1 a dma-buf, 0 another kind of open fd, -EBADF. */
 int shws_dmabuf_check(int fd);
 
+/* For a fd already known to be a dma-buf (shws_dmabuf_check() == 1): the
+ * capability mask, probing on first use; and the bare export/import (flags
+ * already validated), 0 or a negative errno as the public calls. */
+int shws_dmabuf_caps_verified(int dmabuf_fd);
+int shws_dmabuf_export_verified(int dmabuf_fd, unsigned flags, int *out);
+int shws_dmabuf_import_verified(int dmabuf_fd, unsigned flags,
+				int sync_file_fd);
+
 /* Blocks in poll() on a dma-buf until @events (POLLIN: no writer pending,
  * POLLOUT: nothing pending) is ready. 0 or a negative errno. */
 int shws_dmabuf_poll(int dmabuf_fd, short events);

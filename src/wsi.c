@@ -21,11 +21,9 @@ static int acquire(int dmabuf_fd, unsigned flags, short events, int *out)
 	r = shws_dmabuf_check(dmabuf_fd);
 	if (r <= 0)
 		return r ? r : -ENOTTY;
-	caps = shws_dmabuf_sync_caps(dmabuf_fd);
-	if (caps < 0)
-		return caps;
+	caps = shws_dmabuf_caps_verified(dmabuf_fd);
 	if (caps & SHWS_DMABUF_CAP_EXPORT_SYNC_FILE)
-		return shws_dmabuf_export_sync_file(dmabuf_fd, flags, out);
+		return shws_dmabuf_export_verified(dmabuf_fd, flags, out);
 	r = shws_dmabuf_poll(dmabuf_fd, events);
 	if (r)
 		return r;
@@ -56,13 +54,11 @@ SHWS_EXPORT int shws_wsi_release(int dmabuf_fd, int render_done_sync_file)
 		return r ? r : -ENOTTY;
 	if (render_done_sync_file == -1)
 		return 0;
-	caps = shws_dmabuf_sync_caps(dmabuf_fd);
-	if (caps < 0)
-		return caps;
+	caps = shws_dmabuf_caps_verified(dmabuf_fd);
 	/* A write fence: every later user, reader or writer, waits for it. */
 	if (caps & SHWS_DMABUF_CAP_IMPORT_SYNC_FILE)
-		return shws_dmabuf_import_sync_file(dmabuf_fd, SHWS_SYNC_WRITE,
-						    render_done_sync_file);
+		return shws_dmabuf_import_verified(dmabuf_fd, SHWS_SYNC_WRITE,
+						   render_done_sync_file);
 	/* Nothing can carry the fence to the next user: finish it here. */
 	return shws_sync_file_wait(render_done_sync_file, -1);
 }
