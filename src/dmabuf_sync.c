@@ -111,29 +111,30 @@ int shws_dmabuf_check(int fd)
 
 /* The kernel checks flags before anything else, so flags 0 on a real
  * dma-buf is harmless: EINVAL means the ioctl exists, ENOTTY that it does
- * not (dma_buf_ioctl's default case; also CONFIG_SYNC_FILE=n). */
+ * not (dma_buf_ioctl's default case; also CONFIG_SYNC_FILE=n). 1, 0, or
+ * -1 for any other answer (e.g. the fd was closed under us). */
 static int probe_one(int dmabuf_fd, unsigned long request)
 {
 	/* Export and import take the same {flags, fd} layout. */
 	struct dma_buf_export_sync_file arg = { .flags = 0, .fd = -1 };
 
 	if (drmIoctl(dmabuf_fd, request, &arg) == 0)
-		return 1; /* cannot happen; "exists" is the honest reading */
-	return errno != ENOTTY;
+		return -1;
+	return errno == EINVAL ? 1 : errno == ENOTTY ? 0 : -1;
 }
 
+/* The caps mask, or CAPS_UNKNOWN when the answer was not a clean one. */
 static int probe(int dmabuf_fd)
 {
-	int caps = 0;
+	int exp = probe_one(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
+	int imp = probe_one(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
 
-	if (probe_one(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE))
-		caps |= SHWS_DMABUF_CAP_EXPORT_SYNC_FILE;
-	if (probe_one(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE))
-		caps |= SHWS_DMABUF_CAP_IMPORT_SYNC_FILE;
+	if (exp < 0 || imp < 0)
+		return CAPS_UNKNOWN;
 	shws_info("dma-buf sync_file ioctls: export %s, import %s",
-		  caps & SHWS_DMABUF_CAP_EXPORT_SYNC_FILE ? "yes" : "no",
-		  caps & SHWS_DMABUF_CAP_IMPORT_SYNC_FILE ? "yes" : "no");
-	return caps;
+		  exp ? "yes" : "no", imp ? "yes" : "no");
+	return (exp ? SHWS_DMABUF_CAP_EXPORT_SYNC_FILE : 0) |
+	       (imp ? SHWS_DMABUF_CAP_IMPORT_SYNC_FILE : 0);
 }
 
 /* Caps for a fd the caller already verified to be a dma-buf. */
@@ -153,8 +154,11 @@ int shws_dmabuf_caps_verified(int dmabuf_fd)
 	caps = atomic_load(&probed_caps);
 	if (caps != CAPS_UNKNOWN)
 		return caps;
-	/* Racing probers compute the same answer; either store is fine. */
+	/* Racing probers compute the same answer; either store is fine.
+	 * An unclean answer is not cached, and this call falls back. */
 	caps = probe(dmabuf_fd);
+	if (caps == CAPS_UNKNOWN)
+		return 0;
 	atomic_store(&probed_caps, caps);
 	return caps;
 }
