@@ -14,6 +14,8 @@
 #define SHWS_SHWS_H
 
 #include <shws/log.h>
+#include <shws/sync_file.h>
 #include <shws/version.h>
+#include <shws/wsi.h>
 
 #endif
