@@ -208,8 +208,9 @@ int shws_device_create(int fd, const struct stat *st,
 		dev->drm = NULL;
 	dev->sysfs_path = sysfs_device(st->st_rdev);
 	find_nodes(dev, fd, st, type);
-	shws_dbg("device %s (%s): primary %s render %s accel %s", dev->driver,
-		 dev->sysfs_path ? dev->sysfs_path : "no sysfs",
+	shws_dbg("device %s (%s, libdrm %s): primary %s render %s accel %s",
+		 dev->driver, dev->sysfs_path ? dev->sysfs_path : "no sysfs",
+		 dev->drm ? "yes" : "no",
 		 dev->node_path[0] ? dev->node_path[0] : "-",
 		 dev->node_path[1] ? dev->node_path[1] : "-",
 		 dev->node_path[2] ? dev->node_path[2] : "-");
