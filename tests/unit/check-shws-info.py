@@ -42,6 +42,13 @@ def main():
         check(any(dev['nodes'].values()), 'device has a node')
     if info['devices']:
         check(info['self_check']['ok'] is True, 'self-check ok')
+    if os.environ.get('SHWS_VM') == '1':
+        # In the test VM (tests/vm/run): both drivers, and kcmp before 6.10.
+        drivers = {d['driver'] for d in info['devices']}
+        check({'vgem', 'virtio_gpu'} <= drivers, 'vgem and virtio_gpu listed')
+        if (major, minor) < (6, 10):
+            check(ident['chosen'] == 'kcmp', 'kcmp chosen before 6.10')
+            check('dupfd_query' not in ident['available'], 'no dupfd_query')
     print('PASS json')
 
     for method in ('dupfd_query', 'kcmp', 'epoll', 'none'):
