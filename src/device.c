@@ -136,8 +136,11 @@ static void scan_sysfs_dir(struct shws_device *dev, const char *sub)
 		for (k = 0; k < SHWS_ARRAY_SIZE(kinds); k++) {
 			size_t n = strlen(kinds[k].prefix);
 
+			/* Exactly prefix + number: "card0", not
+			 * "card0-Virtual-1". */
 			if (strncmp(e->d_name, kinds[k].prefix, n) ||
-			    e->d_name[n] < '0' || e->d_name[n] > '9')
+			    !e->d_name[n] ||
+			    e->d_name[n + strspn(e->d_name + n, "0123456789")])
 				continue;
 			snprintf(path, sizeof(path), "%s%s", kinds[k].devdir,
 				 e->d_name);
