@@ -48,6 +48,36 @@ struct shws_bo_xlat {
  * never the other way round (unrefs that may take a file lock happen
  * after this is dropped). */
 static pthread_mutex_t xlat_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t xlat_once = PTHREAD_ONCE_INIT;
+
+/* Held across fork(), as the registry lock is, so a child's new files can
+ * translate even if a parent thread was translating at that moment. Safe:
+ * nothing is ever locked while xlat_lock is held. */
+static void xlat_before_fork(void)
+{
+	pthread_mutex_lock(&xlat_lock);
+}
+
+static void xlat_after_fork(void)
+{
+	pthread_mutex_unlock(&xlat_lock);
+}
+
+static void xlat_install_atfork(void)
+{
+	pthread_atfork(xlat_before_fork, xlat_after_fork, xlat_after_fork);
+}
+
+static void xlat_lock_take(void)
+{
+	pthread_once(&xlat_once, xlat_install_atfork);
+	pthread_mutex_lock(&xlat_lock);
+}
+
+static void xlat_lock_drop(void)
+{
+	pthread_mutex_unlock(&xlat_lock);
+}
 
 static void bo_release(struct shws_bo *bo);
 static void bo_put_tag(struct shws_bo *bo, unsigned tag);
@@ -234,10 +264,10 @@ static struct shws_bo_xlat *retire_locked(struct shws_bo *bo)
 	close_handle_locked(bo->file, bo->handle);
 	shws_dbg("file fd %d: bo handle %u closed", shws_file_fd(bo->file),
 		 bo->handle);
-	pthread_mutex_lock(&xlat_lock);
+	xlat_lock_take();
 	list = bo->xlat;
 	bo->xlat = NULL;
-	pthread_mutex_unlock(&xlat_lock);
+	xlat_lock_drop();
 	return list;
 }
 
@@ -391,7 +421,7 @@ static void collect_cycles(struct shws_bo *bo)
 	struct shws_bo_xlat *garbage = NULL;
 	struct graph g = { 0 };
 
-	pthread_mutex_lock(&xlat_lock);
+	xlat_lock_take();
 	if (graph_build(&g, bo)) {
 		graph_mark(&g);
 		for (unsigned i = 0; i < g.n; i++) {
@@ -409,7 +439,7 @@ static void collect_cycles(struct shws_bo *bo)
 	} else {
 		shws_err("out of memory collecting translations");
 	}
-	pthread_mutex_unlock(&xlat_lock);
+	xlat_lock_drop();
 	graph_free(&g);
 	xlat_release(garbage);
 }
@@ -694,7 +724,7 @@ static uint32_t xlat_insert(struct shws_bo *bo, struct shws_bo *target,
 	struct shws_bo *found;
 	uint32_t handle;
 
-	pthread_mutex_lock(&xlat_lock);
+	xlat_lock_take();
 	found = xlat_find(bo, target->file);
 	if (!found) {
 		x->target = target;
@@ -704,7 +734,7 @@ static uint32_t xlat_insert(struct shws_bo *bo, struct shws_bo *target,
 		found = target;
 	}
 	handle = found->handle;
-	pthread_mutex_unlock(&xlat_lock);
+	xlat_lock_drop();
 	if (x) { /* lost the race: the same handle, dedupe made sure */
 		free(x);
 		bo_put_tag(target, SHWS_BO_TAG_SHWS);
@@ -729,11 +759,11 @@ SHWS_EXPORT int shws_bo_translate(struct shws_bo *bo, struct shws_file *other,
 		return -EXDEV;
 	if (shws_file_inherited(bo->file) || shws_file_inherited(other))
 		return -ECHILD;
-	pthread_mutex_lock(&xlat_lock);
+	xlat_lock_take();
 	target = xlat_find(bo, other);
 	if (target)
 		*handle_out = target->handle;
-	pthread_mutex_unlock(&xlat_lock);
+	xlat_lock_drop();
 	if (target)
 		return 0;
 
@@ -788,11 +818,11 @@ static void dump_one(struct shws_bo *bo, void *data)
 		r = fprintf(ctx->out, " %s=%u",
 			    tag_name(t),
 			    atomic_load(&bo->tag_refs[t]));
-	pthread_mutex_lock(&xlat_lock);
+	xlat_lock_take();
 	for (struct shws_bo_xlat *x = bo->xlat; x && r >= 0; x = x->next)
 		r = fprintf(ctx->out, " xlat=%d:%u",
 			    shws_file_fd(x->target->file), x->target->handle);
-	pthread_mutex_unlock(&xlat_lock);
+	xlat_lock_drop();
 	if (r < 0 || fputc('\n', ctx->out) == EOF)
 		ctx->failed = true;
 }

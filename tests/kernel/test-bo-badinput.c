@@ -119,6 +119,28 @@ static void wrong_device(void)
 	test_pass("wrong-device");
 }
 
+/* Files the child opens itself are its own: everything works there,
+ * translation included. */
+static void child_fresh_files(void)
+{
+	int c = kt_open_driver("vgem", KT_PRIMARY);
+	int r = kt_open_driver("vgem", KT_RENDER);
+	struct shws_file *fc, *fr;
+	struct shws_bo *bo;
+	uint32_t h = bo_dumb_create(c, BO_SIZE), hr;
+
+	CHECK_OK(shws_file_open(c, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(r, SHWS_API_GL, &fr));
+	CHECK_OK(shws_bo_adopt(fc, h, BO_SIZE, SHWS_API_GL, &bo));
+	CHECK_OK(shws_bo_translate(bo, fr, &hr));
+	CHECK_OK(shws_bo_unref(bo, SHWS_API_GL));
+	CHECK_INT(drmCloseBufferHandle(c, h), ==, -1); /* shws closed it */
+	shws_file_unref(fr, SHWS_API_GL);
+	shws_file_unref(fc, SHWS_API_GL);
+	close(r);
+	close(c);
+}
+
 /* The child shares the drm_file: its GEM_CLOSE would kill the parent's
  * buffer (KERNEL-FACTS), so shws refuses ioctls there and never closes. */
 static void fork_child(void)
@@ -138,6 +160,7 @@ static void fork_child(void)
 			  -ECHILD);
 		CHECK(!shws_bo_lookup(file, shws_bo_handle(bo), SHWS_API_GL));
 		CHECK_OK(shws_bo_unref(bo, SHWS_API_GL)); /* the last one */
+		child_fresh_files();
 		_exit(0);
 	}
 	CHECK_SYS(waitpid(pid, &status, 0));
