@@ -35,7 +35,9 @@ def profile_tests(build_root):
         tests = json.load(f)
     out = []
     for t in tests:
-        suites = [s.split(':')[-1] for s in t['suite']]
+        # meson names suites PROJECT:SUITE; only shws's own count.
+        suites = [s.split(':', 1)[1] for s in t['suite']
+                  if s.startswith('shws:')]
         suite = next((s for s in SUITES if s in suites), None)
         if suite is None:
             continue
