@@ -10,6 +10,14 @@
 
 #define SEED 0x44440000u
 
+static void pass_for(const char *what, const char *driver)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s@%s", what, driver);
+	test_pass(name);
+}
+
 /* Same dma-buf (st_ino) behind handle @h of @fd and behind @bo. */
 static void check_same_buffer(int fd, uint32_t h, struct shws_bo *bo)
 {
@@ -67,7 +75,7 @@ static void render_to_card(const char *driver)
 	shws_file_unref(fc, SHWS_API_OTHER);
 	close(r);
 	close(c);
-	printf("PASS render-to-card@%s\n", driver);
+	pass_for("render-to-card", driver);
 }
 
 /* card -> render -> card: the second translation finds the first bo
@@ -109,7 +117,7 @@ static void round_trip(const char *driver)
 	shws_file_unref(fc, SHWS_API_GL);
 	close(r);
 	close(c);
-	printf("PASS round-trip-cycle@%s\n", driver);
+	pass_for("round-trip-cycle", driver);
 }
 
 /* Three files of one device, translated round in a ring: a 3-cycle of
