@@ -14,6 +14,7 @@
 #define SHWS_SHWS_H
 
 #include <shws/api.h>
+#include <shws/bo.h>
 #include <shws/file.h>
 #include <shws/identity.h>
 #include <shws/log.h>
