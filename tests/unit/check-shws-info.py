@@ -17,9 +17,24 @@ def run(tool, *args, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+# Under piglit (SHWS_PIGLIT=1, set by the shws profile) speak its protocol,
+# as tests/test.h does for the C tests: one subtest line per PASS, and a
+# failing subtest plus the result on failure.
+PIGLIT = os.environ.get('SHWS_PIGLIT') == '1'
+
+
+def passed(name):
+    print('PASS', name)
+    if PIGLIT:
+        print('PIGLIT: ' + json.dumps({'subtest': {name: 'pass'}}))
+
+
 def check(cond, what):
     if not cond:
         print('FAIL', what)
+        if PIGLIT:
+            print('PIGLIT: ' + json.dumps({'subtest': {'check-failed': 'fail'}}))
+            print('PIGLIT: ' + json.dumps({'result': 'fail'}))
         sys.exit(1)
 
 
@@ -49,7 +64,7 @@ def main():
         if (major, minor) < (6, 10):
             check(ident['chosen'] == 'kcmp', 'kcmp chosen before 6.10')
             check('dupfd_query' not in ident['available'], 'no dupfd_query')
-    print('PASS json')
+    passed('json')
 
     works = info['identity']['available']
     for method in ('dupfd_query', 'kcmp', 'epoll', 'none'):
@@ -62,7 +77,7 @@ def main():
         check(ident['chosen'] == want, 'override %s chosen' % method)
         check(ident['available'] == ([] if want == 'none' else [method]),
               'override %s available' % method)
-    print('PASS override')
+    passed('override')
 
     rc, out, _ = run(tool)
     check(rc == 0 and 'identity method chosen:' in out, 'text output')
@@ -70,7 +85,9 @@ def main():
     check(rc == 2 and 'usage' in err, 'bad option')
     rc, _, err = run(tool, '--debug', '--json')
     check(rc == 0 and 'identity probe' in err, '--debug logs')
-    print('PASS cli')
+    passed('cli')
 
 
 main()
+if PIGLIT:
+    print('PIGLIT: ' + json.dumps({'result': 'pass'}))
