@@ -895,7 +895,10 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f,
 		"usage: shws-demo [--frames N] [--buffers K] [--gpu-delay-ms D] "
-		"[--implicit] [--verbose] [--help]\n"
+		"[--implicit] [--verbose] [--help]\n");
+	if (status)
+		exit(status);
+	fprintf(f,
 		"  --frames N        frames to present (default 120)\n"
 		"  --buffers K       buffers in the ring, 2..%d (default 3)\n"
 		"  --gpu-delay-ms D  time the fake GPU takes per frame, 0..1000 "
