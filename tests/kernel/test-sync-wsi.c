@@ -239,6 +239,7 @@ static void test_frames(int vgem)
 		/* Compositor: the content is frame k, never k - 1. */
 		CHECK_OK(shws_wsi_acquire_for_read(img.dmabuf, &present));
 		wait_acquired(present);
+		vf_hb_acquire(); /* the wait ordered the GPU's write before us */
 		CHECK_INT(pixels[0], ==, k);
 		signaller_join(&render);
 

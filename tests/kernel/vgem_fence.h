@@ -95,10 +95,29 @@ static inline uint32_t vf_attach(const struct vbuf *b, int write)
 	return fence;
 }
 
+/*
+ * A fake GPU job writes memory and then signals its fence; a waiter reads
+ * the memory once the fence signalled. The kernel fence orders the two, but
+ * ThreadSanitizer cannot see a fence, so the edge is stated explicitly:
+ * vf_signal() releases, vf_hb_acquire() (called after the wait, before
+ * reading) acquires. No-ops without TSan.
+ */
+#ifdef __SANITIZE_THREAD__
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static char vf_hb_token;
+#define vf_hb_release() __tsan_release(&vf_hb_token)
+#define vf_hb_acquire() __tsan_acquire(&vf_hb_token)
+#else
+#define vf_hb_release() ((void)0)
+#define vf_hb_acquire() ((void)0)
+#endif
+
 static inline void vf_signal(int vgem, uint32_t fence)
 {
 	struct vf_signal s = { .fence = fence };
 
+	vf_hb_release();
 	if (drmIoctl(vgem, VF_IOCTL_SIGNAL, &s))
 		test_fail("VGEM_FENCE_SIGNAL(%u): %s", fence, strerror(errno));
 }
