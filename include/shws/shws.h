@@ -13,6 +13,10 @@
 #ifndef SHWS_SHWS_H
 #define SHWS_SHWS_H
 
+#include <shws/api.h>
+#include <shws/bo.h>
+#include <shws/file.h>
+#include <shws/identity.h>
 #include <shws/log.h>
 #include <shws/sync_file.h>
 #include <shws/version.h>

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fork(): the child shares the parent's open file descriptions, and so its
+ * GEM handles; a GEM_CLOSE in the child kills the parent's buffer. shws in
+ * the child starts with an empty registry, sees the parent's files as
+ * inherited and abandons them (closes its own dups only). The child uses
+ * shws and exits; the parent's buffers must still be intact.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <shws/file.h>
+#include <shws/identity.h>
+
+#include "file.h"
+#include "kt.h"
+#include "test.h"
+
+#define SIZE (64 * 64 * 4)
+
+static uint32_t make_buffer(int fd, uint32_t seed)
+{
+	struct drm_mode_create_dumb c = { .width = 64, .height = 64, .bpp = 32 };
+	struct drm_mode_map_dumb m = { 0 };
+	uint32_t *p;
+	unsigned i;
+
+	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	CHECK_INT(c.size, >=, SIZE);
+	m.handle = c.handle;
+	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)m.offset);
+	CHECK(p != MAP_FAILED);
+	for (i = 0; i < SIZE / 4; i++)
+		p[i] = seed + i;
+	munmap(p, SIZE);
+	return c.handle;
+}
+
+/* The buffer behind @handle still holds @seed's pattern. */
+static void check_buffer(int fd, uint32_t handle, uint32_t seed)
+{
+	struct drm_mode_map_dumb m = { .handle = handle };
+	uint32_t *p;
+	unsigned i;
+
+	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, (off_t)m.offset);
+	CHECK(p != MAP_FAILED);
+	for (i = 0; i < SIZE / 4; i++)
+		if (p[i] != seed + i)
+			test_fail("buffer %u word %u: %#x, want %#x", handle,
+				  i, p[i], seed + i);
+	munmap(p, SIZE);
+}
+
+static struct shws_file *parent_file;
+static int app_fd;
+
+static void child(void)
+{
+	struct shws_file *mine, *again;
+	int n = test_fd_count(), own = shws_file_fd(parent_file);
+	uint32_t h;
+
+	CHECK(shws_file_inherited(parent_file));
+	/* Empty registry: the same description gives a new, own file. */
+	CHECK_OK(shws_file_open(app_fd, SHWS_API_VULKAN, &mine));
+	CHECK(mine != parent_file);
+	CHECK(!shws_file_inherited(mine));
+	CHECK_INT(test_fd_count(), ==, n + 1);
+	CHECK_OK(shws_file_open(app_fd, SHWS_API_VA, &again));
+	CHECK(again == mine);
+	shws_file_unref(again, SHWS_API_VA);
+
+	/* Use it: a buffer of the child's own, created and closed. */
+	h = make_buffer(shws_file_fd(mine), 0xc0de0000);
+	check_buffer(shws_file_fd(mine), h, 0xc0de0000);
+	CHECK_OK(drmCloseBufferHandle(shws_file_fd(mine), h));
+
+	/* Abandon the inherited file: only the child's dup goes. */
+	shws_file_unref(parent_file, SHWS_API_GL);
+	CHECK_INT(fcntl(own, F_GETFD), ==, -1);
+	CHECK_INT(test_fd_count(), ==, n);
+	shws_file_unref(mine, SHWS_API_VULKAN);
+	CHECK_INT(test_fd_count(), ==, n - 1);
+	exit(0);
+}
+
+static void run_child(void)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = (pid_t)CHECK_SYS(fork());
+	if (pid == 0)
+		child();
+	CHECK_SYS(waitpid(pid, &status, 0));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A child that exits without cleaning anything up. */
+static void run_lazy_child(void)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = (pid_t)CHECK_SYS(fork());
+	if (pid == 0) {
+		struct shws_file *f;
+
+		CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &f));
+		CHECK(f != parent_file);
+		_exit(0);
+	}
+	CHECK_SYS(waitpid(pid, &status, 0));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+int main(void)
+{
+	int before = test_fd_count();
+	struct shws_file *f;
+	uint32_t h1, h2;
+
+	app_fd = kt_open_driver("vgem", KT_PRIMARY);
+	CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &parent_file));
+	CHECK(!shws_file_inherited(parent_file));
+	h1 = make_buffer(shws_file_fd(parent_file), 0x11110000);
+	h2 = make_buffer(shws_file_fd(parent_file), 0x22220000);
+
+	run_child();
+	test_pass("child-uses-shws-and-exits");
+	run_lazy_child();
+	test_pass("child-exits-without-cleanup");
+
+	/* The parent's registry, file, handles and contents are intact. */
+	CHECK(!shws_file_inherited(parent_file));
+	CHECK_INT(fcntl(shws_file_fd(parent_file), F_GETFD), ==, FD_CLOEXEC);
+	CHECK_OK(shws_file_open(app_fd, SHWS_API_VA, &f));
+	CHECK(f == parent_file);
+	shws_file_unref(f, SHWS_API_VA);
+	check_buffer(shws_file_fd(parent_file), h1, 0x11110000);
+	check_buffer(shws_file_fd(parent_file), h2, 0x22220000);
+	CHECK_OK(drmCloseBufferHandle(shws_file_fd(parent_file), h2));
+	CHECK_OK(drmCloseBufferHandle(shws_file_fd(parent_file), h1));
+	test_pass("parent-buffers-intact");
+
+	shws_file_unref(parent_file, SHWS_API_GL);
+	close(app_fd);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("no-fd-leak");
+	return 0;
+}

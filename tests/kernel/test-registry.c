@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry on real DRM files (vgem and virtio_gpu): one shws_file per
+ * open file description, whichever way the fd reached the opener; distinct
+ * files for distinct opens; the caller's fd may be closed at any time;
+ * UNKNOWN identity gives a private file; bad input.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <shws/file.h>
+#include <shws/identity.h>
+
+#include "identity-internal.h"
+#include "kt.h"
+#include "test.h"
+
+static const enum shws_identity_method methods[] = {
+	SHWS_IDENTITY_METHOD_DUPFD_QUERY,
+	SHWS_IDENTITY_METHOD_KCMP,
+	SHWS_IDENTITY_METHOD_EPOLL,
+};
+
+/* Every method that works here must agree; auto too. */
+static void expect_identity(int a, int b, int want, const char *what)
+{
+	unsigned mask = shws_identity_methods(), i;
+	int r;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (!(mask & SHWS_IDENTITY_METHOD_BIT(methods[i])))
+			continue;
+		r = shws_identity_compare_method(methods[i], a, b);
+		if (r != want)
+			test_fail("%s: %s says %d, want %d", what,
+				  shws_identity_method_name(methods[i]), r,
+				  want);
+	}
+	CHECK_INT(shws_identity_compare(a, b), ==, want);
+}
+
+static int pass_fd(int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int s[2], got;
+
+	CHECK_SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	CHECK_SYS(sendmsg(s[0], &msg, 0));
+	memset(cbuf, 0, sizeof(cbuf));
+	CHECK_INT(CHECK_SYS(recvmsg(s[1], &msg, MSG_CMSG_CLOEXEC)), ==, 1);
+	c = CMSG_FIRSTHDR(&msg);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(c), sizeof(int));
+	close(s[0]);
+	close(s[1]);
+	return got;
+}
+
+static bool kernel_before(int want_major, int want_minor)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	CHECK_SYS(uname(&u));
+	CHECK_INT(sscanf(u.release, "%d.%d", &maj, &min), ==, 2);
+	return maj < want_major || (maj == want_major && min < want_minor);
+}
+
+static void test_methods(void)
+{
+	unsigned mask = shws_identity_methods();
+
+	CHECK(mask & SHWS_IDENTITY_METHOD_BIT(SHWS_IDENTITY_METHOD_EPOLL));
+	if (kernel_before(6, 10)) {
+		/* F_DUPFD_QUERY arrived in 6.10: EINVAL before. */
+		CHECK(!(mask & SHWS_IDENTITY_METHOD_BIT(
+				       SHWS_IDENTITY_METHOD_DUPFD_QUERY)));
+		CHECK(mask & SHWS_IDENTITY_METHOD_BIT(SHWS_IDENTITY_METHOD_KCMP));
+		CHECK_INT(shws_identity_chosen_method(), ==,
+			  SHWS_IDENTITY_METHOD_KCMP);
+	}
+	test_pass("methods");
+}
+
+/* card vs render vs dup vs two opens vs SCM_RIGHTS, raw identity. */
+static void test_identity(const char *driver)
+{
+	int card = kt_open_driver(driver, KT_PRIMARY);
+	int card2 = kt_open_driver(driver, KT_PRIMARY);
+	int render = kt_open_driver(driver, KT_RENDER);
+	int d = (int)CHECK_SYS(fcntl(card, F_DUPFD_CLOEXEC, 0));
+	int passed = pass_fd(card);
+
+	expect_identity(card, d, SHWS_IDENTITY_SAME, "dup");
+	expect_identity(card, passed, SHWS_IDENTITY_SAME, "SCM_RIGHTS");
+	expect_identity(card, card2, SHWS_IDENTITY_DIFFERENT, "two opens");
+	expect_identity(card, render, SHWS_IDENTITY_DIFFERENT, "card/render");
+	CHECK_INT(shws_identity_same_device(card, render), ==,
+		  SHWS_IDENTITY_SAME);
+	CHECK_INT(shws_identity_same_device(card2, d), ==, SHWS_IDENTITY_SAME);
+	close(passed);
+	close(d);
+	close(render);
+	close(card2);
+	close(card);
+	printf("PASS identity-%s\n", driver);
+}
+
+static void test_cross_device(void)
+{
+	int v = kt_open_driver("vgem", KT_RENDER);
+	int g = kt_open_driver("virtio_gpu", KT_RENDER);
+	struct shws_file *fv, *fg;
+
+	CHECK_INT(shws_identity_same_device(v, g), ==,
+		  SHWS_IDENTITY_DIFFERENT);
+	CHECK_OK(shws_file_open(v, SHWS_API_GL, &fv));
+	CHECK_OK(shws_file_open(g, SHWS_API_GL, &fg));
+	CHECK(shws_file_device(fv) != shws_file_device(fg));
+	CHECK(!strcmp(shws_device_driver(shws_file_device(fv)), "vgem"));
+	CHECK(!strcmp(shws_device_driver(shws_file_device(fg)), "virtio_gpu"));
+	shws_file_unref(fg, SHWS_API_GL);
+	shws_file_unref(fv, SHWS_API_GL);
+	close(g);
+	close(v);
+	test_pass("cross-device");
+}
+
+/* A dumb buffer through @fd, filled with @seed; returns its handle. */
+static uint32_t make_buffer(int fd, uint32_t seed)
+{
+	struct drm_mode_create_dumb c = { .width = 64, .height = 64, .bpp = 32 };
+	struct drm_mode_map_dumb m = { 0 };
+	uint32_t *p;
+	unsigned i;
+
+	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
+	m.handle = c.handle;
+	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
+	p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)m.offset);
+	CHECK(p != MAP_FAILED);
+	for (i = 0; i < c.size / 4; i++)
+		p[i] = seed + i;
+	munmap(p, c.size);
+	return c.handle;
+}
+
+/* The three "APIs" receive one description by three paths (the fd itself,
+ * a dup, SCM_RIGHTS) and must share one shws_file. */
+static void test_three_apis(const char *driver)
+{
+	int before = test_fd_count();
+	int app = kt_open_driver(driver, KT_PRIMARY);
+	int vk_fd = (int)CHECK_SYS(dup(app));
+	int va_fd = pass_fd(app);
+	int other = kt_open_driver(driver, KT_PRIMARY);
+	int render = kt_open_driver(driver, KT_RENDER);
+	struct shws_file *gl, *vk, *va, *fo, *fr, *again;
+	struct shws_device *dev;
+	uint32_t h;
+
+	CHECK_OK(shws_file_open(app, SHWS_API_GL, &gl));
+	CHECK_OK(shws_file_open(vk_fd, SHWS_API_VULKAN, &vk));
+	CHECK_OK(shws_file_open(va_fd, SHWS_API_VA, &va));
+	CHECK(gl == vk && vk == va);
+	CHECK(!shws_file_is_private(gl));
+	CHECK_INT(shws_file_api_refs(gl, SHWS_API_GL), ==, 1);
+	CHECK_INT(shws_file_api_refs(gl, SHWS_API_VULKAN), ==, 1);
+	CHECK_INT(shws_file_api_refs(gl, SHWS_API_VA), ==, 1);
+	CHECK_INT(shws_file_api_refs(gl, SHWS_API_OTHER), ==, 0);
+	CHECK_INT(shws_file_node_type(gl), ==, SHWS_NODE_PRIMARY);
+	/* shws's fd is its own dup of the same description. */
+	CHECK(shws_file_fd(gl) != app && shws_file_fd(gl) != vk_fd &&
+	      shws_file_fd(gl) != va_fd);
+	CHECK_INT(shws_identity_compare(shws_file_fd(gl), app), ==,
+		  SHWS_IDENTITY_SAME);
+	CHECK_INT(fcntl(shws_file_fd(gl), F_GETFD), ==, FD_CLOEXEC);
+
+	/* Different opens: different files, one device. */
+	CHECK_OK(shws_file_open(other, SHWS_API_GL, &fo));
+	CHECK_OK(shws_file_open(render, SHWS_API_VULKAN, &fr));
+	CHECK(fo != gl && fr != gl && fr != fo);
+	dev = shws_file_device(gl);
+	CHECK(shws_file_device(fo) == dev && shws_file_device(fr) == dev);
+	CHECK_INT(shws_file_node_type(fr), ==, SHWS_NODE_RENDER);
+	CHECK(!strcmp(shws_device_driver(dev), driver));
+	CHECK(shws_device_node_path(dev, SHWS_NODE_PRIMARY) != NULL);
+	CHECK(shws_device_node_path(dev, SHWS_NODE_RENDER) != NULL);
+	CHECK(!strncmp(shws_device_node_path(dev, SHWS_NODE_RENDER),
+		       "/dev/dri/renderD", 16));
+
+	/* The app closes every fd it had: nothing changes for shws. */
+	h = make_buffer(shws_file_fd(gl), 0x1000);
+	close(app);
+	close(vk_fd);
+	close(va_fd);
+	CHECK_OK(shws_file_open(shws_file_fd(gl), SHWS_API_OTHER, &again));
+	CHECK(again == gl);
+	CHECK_INT(drmCloseBufferHandle(shws_file_fd(gl), h), ==, 0);
+	shws_file_unref(again, SHWS_API_OTHER);
+
+	shws_file_unref(va, SHWS_API_VA);
+	shws_file_unref(vk, SHWS_API_VULKAN);
+	CHECK_INT(shws_file_api_refs(gl, SHWS_API_GL), ==, 1);
+	shws_file_unref(gl, SHWS_API_GL);
+	shws_file_unref(fr, SHWS_API_VULKAN);
+	shws_file_unref(fo, SHWS_API_GL);
+	close(other);
+	close(render);
+	CHECK_INT(test_fd_count(), ==, before);
+	printf("PASS three-apis-%s\n", driver);
+}
+
+/* shws_file_ref() from a second thread's point of view: refs add up and
+ * the last unref, not the first, closes shws's dup. */
+static void test_refcount(void)
+{
+	int before = test_fd_count();
+	int fd = kt_open_driver("vgem", KT_RENDER);
+	struct shws_file *f, *g;
+	int own;
+
+	CHECK_OK(shws_file_open(fd, SHWS_API_GL, &f));
+	own = shws_file_fd(f);
+	g = shws_file_ref(f, SHWS_API_VA);
+	CHECK(g == f);
+	CHECK_INT(shws_file_api_refs(f, SHWS_API_VA), ==, 1);
+	shws_file_unref(f, SHWS_API_GL);
+	CHECK_INT(fcntl(own, F_GETFD), ==, FD_CLOEXEC);
+	shws_file_unref(g, SHWS_API_VA);
+	close(fd);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("refcount");
+}
+
+/* Identity UNKNOWN: a private file (separate open), never a guess. */
+static void test_unknown_gives_private(void)
+{
+	int before = test_fd_count();
+	int app = kt_open_driver("vgem", KT_PRIMARY);
+	int d = (int)CHECK_SYS(dup(app));
+	struct shws_file *f, *p;
+
+	setenv("SHWS_IDENTITY", "none", 1);
+	shws_identity_reset();
+	CHECK_OK(shws_file_open(app, SHWS_API_GL, &f));
+	CHECK(!shws_file_is_private(f)); /* first on this node: no doubt */
+	CHECK_OK(shws_file_open(d, SHWS_API_VULKAN, &p));
+	CHECK(p != f);
+	CHECK(shws_file_is_private(p));
+	CHECK(shws_file_device(p) == shws_file_device(f));
+	CHECK_INT(shws_file_node_type(p), ==, SHWS_NODE_RENDER);
+	/* Really a different description (asked with a real method). */
+	CHECK_INT(shws_identity_compare_method(SHWS_IDENTITY_METHOD_EPOLL,
+					       shws_file_fd(p), app), ==,
+		  SHWS_IDENTITY_DIFFERENT);
+	unsetenv("SHWS_IDENTITY");
+	shws_identity_reset();
+	shws_file_unref(p, SHWS_API_VULKAN);
+	shws_file_unref(f, SHWS_API_GL);
+	close(d);
+	close(app);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("unknown-gives-private");
+}
+
+/* Bad input with real device-ish fds: a dma-buf, a closed DRM fd, an
+ * O_PATH fd of a DRM node. Nothing leaks, the caller's fd is untouched. */
+static void test_bad_input(void)
+{
+	int before = test_fd_count();
+	int card = kt_open_driver("vgem", KT_PRIMARY);
+	struct shws_file *f = NULL;
+	uint64_t ino1, ino2, ino3;
+	int buf, buf2, other, closed, opath;
+	char path[64];
+	uint32_t h, h2;
+
+	h = make_buffer(card, 1);
+	h2 = make_buffer(card, 2);
+	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf));
+	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf2));
+	CHECK_OK(drmPrimeHandleToFD(card, h2, DRM_CLOEXEC | DRM_RDWR, &other));
+	CHECK_INT(shws_file_open(buf, SHWS_API_GL, &f), ==, -ENOTTY);
+	CHECK(f == NULL);
+	CHECK_INT(fcntl(buf, F_GETFD), ==, FD_CLOEXEC);
+
+	/* dma-buf identity: one inode per dma-buf. */
+	CHECK_OK(shws_identity_dmabuf_ino(buf, &ino1));
+	CHECK_OK(shws_identity_dmabuf_ino(buf2, &ino2));
+	CHECK_OK(shws_identity_dmabuf_ino(other, &ino3));
+	CHECK_INT(ino1, ==, ino2);
+	CHECK_INT(ino1, !=, ino3);
+	CHECK_INT(shws_identity_dmabuf_ino(card, &ino3), ==, -EINVAL);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", card);
+	opath = (int)CHECK_SYS(open(path, O_PATH | O_CLOEXEC));
+	CHECK_INT(shws_file_open(opath, SHWS_API_GL, &f), ==, -EBADF);
+	closed = (int)CHECK_SYS(dup(card));
+	close(closed);
+	CHECK_INT(shws_file_open(closed, SHWS_API_GL, &f), ==, -EBADF);
+	CHECK_INT(shws_file_open(-1, SHWS_API_GL, &f), ==, -EBADF);
+	CHECK(f == NULL);
+	CHECK_INT(shws_identity_same_device(buf, card), ==, -ENOTTY);
+
+	close(opath);
+	close(other);
+	close(buf2);
+	close(buf);
+	drmCloseBufferHandle(card, h2);
+	drmCloseBufferHandle(card, h);
+	close(card);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("bad-input");
+}
+
+int main(void)
+{
+	int before = test_fd_count();
+
+	unsetenv("SHWS_IDENTITY");
+	test_methods();
+	test_identity("vgem");
+	test_identity("virtio_gpu");
+	test_cross_device();
+	test_three_apis("vgem");
+	test_three_apis("virtio_gpu");
+	test_refcount();
+	test_unknown_gives_private();
+	test_bad_input();
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("no-fd-leak");
+	return 0;
+}
