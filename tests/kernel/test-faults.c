@@ -407,8 +407,11 @@ static void alloc_failure(void)
 	for (n = 1;; n++) {
 		long before = atomic_load(&injected);
 
+		char what[64];
+
 		alloc_scenario(n, x);
-		check_baseline("alloc-failure", fds + 1, bufs);
+		snprintf(what, sizeof(what), "alloc-failure, allocation %ld", n);
+		check_baseline(what, fds + 1, bufs);
 		if (atomic_load(&injected) == before)
 			break; /* the scenario made fewer than n allocations */
 	}
