@@ -18,6 +18,7 @@
 
 #include <shws/identity.h>
 
+#include "bo.h"
 #include "file.h"
 #include "private.h"
 
@@ -78,8 +79,11 @@ static struct shws_file *file_create(struct shws_device *dev, int fd,
 	file->is_private = is_private;
 	file->generation = dev->generation;
 	pthread_mutex_init(&file->lock, NULL);
-	/* Handle-table module (branch bo): create file->bos here. */
-	file->bos = NULL;
+	if (shws_bo_file_init(file)) {
+		pthread_mutex_destroy(&file->lock);
+		free(file);
+		return NULL;
+	}
 	atomic_init(&file->refs, 0);
 	dev->refs++;
 	if (!is_private) {
@@ -110,9 +114,8 @@ static void file_destroy(struct shws_file *file)
 	log_file(file, "destroyed");
 	if (!file->is_private)
 		unlink_file(file);
-	/* Handle-table module (branch bo): destroy file->bos here, before the
-	 * fd is closed (its GEM_CLOSEs go through file->fd). In a child
-	 * (shws_file_inherited()) it must free memory only, no GEM_CLOSE. */
+	/* Before the fd is closed; frees memory only (live bos hold the file). */
+	shws_bo_file_fini(file);
 	close(file->fd);
 	/* A thread of the parent may have held the lock at fork(): in the
 	 * child its state is undefined, so leave it alone. */

@@ -36,3 +36,5 @@ shws_need_pkgs() {
 SHWS_BUILD_PKGS="meson ninja-build pkg-config gcc g++ libdrm-dev python3 binutils"
 # What the VM runner needs on top.
 SHWS_VM_PKGS="qemu-system-x86 busybox-static cpio kmod apt"
+# What the piglit profile needs on top (piglit-profiles/run; about 2 GB).
+SHWS_PIGLIT_PKGS="piglit"

@@ -70,6 +70,74 @@ static inline int test_fd_count(void)
 	return n - 1; /* the DIR's own fd */
 }
 
-#define test_pass(name) printf("PASS %s\n", name)
+/*
+ * piglit's native protocol, spoken only when SHWS_PIGLIT=1 (the profile in
+ * piglit-profiles/ sets it; meson and TAP output stay as they are otherwise):
+ * each test_pass() also prints  PIGLIT: {"subtest": {"NAME": "pass"}}  and
+ * the process's own exit prints  PIGLIT: {"result": "pass"}  or "fail".
+ * piglit takes a test's result as the worst of its subtests, so a failing
+ * exit after passed subtests also reports the subtest "check-failed" (exit
+ * status 1, test_fail) or "nonzero-exit" as fail. on_exit() gives the exit
+ * status; forked children that exit() report nothing (pid check).
+ */
+#include <unistd.h>
+
+__attribute__((weak)) int shws_test_piglit_pid_;
+__attribute__((weak)) int shws_test_piglit_subtests_;
+
+static inline void test_piglit_str_(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static inline void test_piglit_subtest_(const char *name, const char *result)
+{
+	if (!shws_test_piglit_pid_ || shws_test_piglit_pid_ != getpid())
+		return;
+	printf("PIGLIT: {\"subtest\": {");
+	test_piglit_str_(name);
+	printf(": \"%s\"}}\n", result);
+	shws_test_piglit_subtests_++;
+	fflush(stdout);
+}
+
+static inline void test_piglit_exit_(int status, void *arg)
+{
+	(void)arg;
+	if (!shws_test_piglit_pid_ || shws_test_piglit_pid_ != getpid())
+		return;
+	if (status != 0 && shws_test_piglit_subtests_)
+		test_piglit_subtest_(status == 1 ? "check-failed" : "nonzero-exit",
+				     "fail");
+	printf("PIGLIT: {\"result\": \"%s\"}\n", status ? "fail" : "pass");
+	fflush(stdout);
+}
+
+__attribute__((constructor)) static inline void test_piglit_init_(void)
+{
+	const char *v = getenv("SHWS_PIGLIT");
+
+	/* Weak globals: one registration per process, however many files
+	 * include this header. */
+	if (!v || strcmp(v, "1") || shws_test_piglit_pid_)
+		return;
+	shws_test_piglit_pid_ = getpid();
+	on_exit(test_piglit_exit_, NULL);
+}
+
+#define test_pass(name)                                                   \
+	do {                                                              \
+		printf("PASS %s\n", name);                                \
+		test_piglit_subtest_(name, "pass");                       \
+	} while (0)
 
 #endif

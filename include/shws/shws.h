@@ -14,9 +14,12 @@
 #define SHWS_SHWS_H
 
 #include <shws/api.h>
+#include <shws/bo.h>
 #include <shws/file.h>
 #include <shws/identity.h>
 #include <shws/log.h>
+#include <shws/sync_file.h>
 #include <shws/version.h>
+#include <shws/wsi.h>
 
 #endif
