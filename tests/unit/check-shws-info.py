@@ -17,9 +17,25 @@ def run(tool, *args, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+# piglit's native protocol when the profile runs us (see tests/test.h).
+PIGLIT = os.environ.get('SHWS_PIGLIT') == '1'
+
+
+def piglit(line):
+    if PIGLIT:
+        print('PIGLIT: ' + json.dumps(line), flush=True)
+
+
+def passed(name):
+    print('PASS', name)
+    piglit({'subtest': {name: 'pass'}})
+
+
 def check(cond, what):
     if not cond:
         print('FAIL', what)
+        piglit({'subtest': {'check-failed': 'fail'}})
+        piglit({'result': 'fail'})
         sys.exit(1)
 
 
@@ -49,7 +65,7 @@ def main():
         if (major, minor) < (6, 10):
             check(ident['chosen'] == 'kcmp', 'kcmp chosen before 6.10')
             check('dupfd_query' not in ident['available'], 'no dupfd_query')
-    print('PASS json')
+    passed('json')
 
     works = info['identity']['available']
     for method in ('dupfd_query', 'kcmp', 'epoll', 'none'):
@@ -62,7 +78,7 @@ def main():
         check(ident['chosen'] == want, 'override %s chosen' % method)
         check(ident['available'] == ([] if want == 'none' else [method]),
               'override %s available' % method)
-    print('PASS override')
+    passed('override')
 
     rc, out, _ = run(tool)
     check(rc == 0 and 'identity method chosen:' in out, 'text output')
@@ -70,7 +86,8 @@ def main():
     check(rc == 2 and 'usage' in err, 'bad option')
     rc, _, err = run(tool, '--debug', '--json')
     check(rc == 0 and 'identity probe' in err, '--debug logs')
-    print('PASS cli')
+    passed('cli')
+    piglit({'result': 'pass'})
 
 
 main()
