@@ -64,11 +64,13 @@ def real_command(cmd):
     sys.exit('gen-profile.py: {} not in {}'.format(name, manifest))
 
 
-def make_element(suite, name, t):
+def make_element(build_root, suite, name, t):
     cmd = real_command(t['cmd'])
     script = 'exec ' + ' '.join(shlex.quote(c) for c in cmd)
-    if t.get('workdir'):
-        script = 'cd {} && {}'.format(shlex.quote(t['workdir']), script)
+    # meson runs a test without a workdir from the build root, and passes
+    # built programs as paths relative to it: do the same under piglit.
+    workdir = t.get('workdir') or os.path.abspath(build_root)
+    script = 'cd {} && {}'.format(shlex.quote(workdir), script)
     e = et.Element('Test', type='gl', name='shws@{}@{}'.format(suite, name))
     et.SubElement(e, 'option', name='command',
                   value=repr(['/bin/sh', '-c', script]))
@@ -89,7 +91,7 @@ def main():
         sys.exit('gen-profile.py: no unit or kernel tests in ' + build_root)
     root = et.Element('PiglitTestList', count=str(len(tests)), name='shws')
     for suite, name, t in tests:
-        root.append(make_element(suite, name, t))
+        root.append(make_element(build_root, suite, name, t))
     data = et.tostring(root, encoding='utf-8', xml_declaration=True)
     # Rewrite only on change, so the file's mtime means something.
     try:

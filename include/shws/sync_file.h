@@ -204,6 +204,44 @@ int shws_syncobj_import_sync_file(int drm_fd, uint32_t syncobj,
 				  int sync_file_fd);
 int shws_syncobj_export_sync_file(int drm_fd, uint32_t syncobj, int *out);
 
+struct shws_bo; /* include/shws/bo.h */
+
+/**
+ * The same as shws_dmabuf_export_sync_file() and
+ * shws_dmabuf_import_sync_file(), on a shws_bo: the bo's implicit fences
+ * are those of its GEM object, which every dma-buf of it shares.
+ *
+ * Each call exports the bo as a dma-buf (shws_bo_export_dmabuf(): CLOEXEC,
+ * RDWR), makes the dma-buf call, and closes that fd before returning, on
+ * success and on failure alike: no fd is left behind. The kernel keeps
+ * the bo's dma-buf itself alive while the GEM handle lives (the first
+ * export creates it; later exports, and other shws_bo_export_dmabuf()
+ * callers, get the same dma-buf), so a bo that was never exported before
+ * has one more dma-buf in /sys/kernel/debug/dma_buf/bufinfo until its last
+ * reference is dropped.
+ *
+ * @bo borrowed: no reference is taken or dropped; the caller must hold
+ *        one for the duration of the call.
+ * @flags, @sync_file_out, @sync_file_fd: as for the dma-buf functions
+ *        (export: *@sync_file_out is a new CLOEXEC sync_file the caller
+ *        owns, untouched on failure; import: @sync_file_fd borrowed).
+ *
+ * Return 0 or:
+ *  -EINVAL     @bo is NULL; bad @flags; export: @sync_file_out is NULL;
+ *              import: @sync_file_fd is open but not a sync_file.
+ *  -EBADF      import: @sync_file_fd is not an open fd.
+ *  -ECHILD     @bo's file was inherited through fork(): nothing is
+ *              exported (checked after the arguments above).
+ *  -EOPNOTSUPP no dma-buf sync_file ioctls (Linux < 6.0, or
+ *              SHWS_DMABUF_SYNC=fallback); these calls do not emulate
+ *              anything, as for the dma-buf functions.
+ *  -EMFILE, -ENOMEM, or another kernel errno from the dma-buf export.
+ */
+int shws_bo_export_sync_file(struct shws_bo *bo, unsigned flags,
+			     int *sync_file_out);
+int shws_bo_import_sync_file(struct shws_bo *bo, unsigned flags,
+			     int sync_file_fd);
+
 #ifdef __cplusplus
 }
 #endif
