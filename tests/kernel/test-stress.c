@@ -13,6 +13,9 @@
  *
  *   ktest-stress [--seed S] [--ops N] [--serial] [--no-signals] [--no-fork]
  *
+ * Default: 100 000 operations; 10 000 in ASan/TSan builds; at most 20 000
+ * under piglit (SHWS_PIGLIT=1) unless --ops says otherwise.
+ *
  * The seed fixes every thread's sequence of operations; --serial runs the
  * six threads' steps round-robin on one thread, so the interleaving is
  * reproducible too (docs/reliability.md: rerunning a failing seed).
@@ -41,6 +44,10 @@
 #else
 #define DEFAULT_OPS 100000
 #endif
+
+/* piglit (SHWS_PIGLIT=1) runs every test a second time, with a 300 s
+ * limit per test: the bounded run there is smaller. */
+#define PIGLIT_OPS 20000
 
 #define OBJ_SIZE 4096
 #define CLIENTS 3
@@ -679,6 +686,10 @@ static void *worker_main(void *arg)
 
 static void parse_args(int argc, char **argv)
 {
+	const char *piglit = getenv("SHWS_PIGLIT");
+
+	if (piglit && !strcmp(piglit, "1") && total_ops > PIGLIT_OPS)
+		total_ops = PIGLIT_OPS;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
