@@ -436,8 +436,15 @@ static void collect_cycles(struct shws_bo *bo)
 				garbage = x;
 			}
 		}
-	} else {
-		shws_err("out of memory collecting translations");
+	} else if (!ext_refs(bo)) {
+		/* No memory for the graph: drop the root's own holds. Safe,
+		 * since no API holds it (checked under the lock, as graph_mark
+		 * does), so nobody relies on its cached translations; it only
+		 * loses the cache. Keeping them would leak a cycle forever. */
+		shws_err("out of memory collecting translations: "
+			 "dropping the translations of handle %u", bo->handle);
+		garbage = bo->xlat;
+		bo->xlat = NULL;
 	}
 	xlat_lock_drop();
 	graph_free(&g);
