@@ -3,8 +3,6 @@
 #ifndef SHWS_MESA_EGL_COMMON_H
 #define SHWS_MESA_EGL_COMMON_H
 
-#define EGL_EGLEXT_PROTOTYPES
-#define GL_GLEXT_PROTOTYPES
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <GLES2/gl2.h>
@@ -15,6 +13,18 @@
 #include <string.h>
 
 #include "kt.h"
+
+/* Extension entry points: only through eglGetProcAddress(). */
+static PFNEGLCREATEIMAGEKHRPROC pCreateImageKHR;
+static PFNEGLDESTROYIMAGEKHRPROC pDestroyImageKHR;
+static PFNEGLEXPORTDMABUFIMAGEQUERYMESAPROC pExportDMABUFImageQueryMESA;
+static PFNEGLEXPORTDMABUFIMAGEMESAPROC pExportDMABUFImageMESA;
+static PFNGLEGLIMAGETARGETTEXTURE2DOESPROC pEGLImageTargetTexture2DOES;
+#define eglCreateImageKHR pCreateImageKHR
+#define eglDestroyImageKHR pDestroyImageKHR
+#define eglExportDMABUFImageQueryMESA pExportDMABUFImageQueryMESA
+#define eglExportDMABUFImageMESA pExportDMABUFImageMESA
+#define glEGLImageTargetTexture2DOES pEGLImageTargetTexture2DOES
 
 struct egl {
 	struct gbm_device *gbm;
@@ -78,6 +88,15 @@ static inline void egl_init(struct egl *e, int fd)
 	CHECK(e->ctx != EGL_NO_CONTEXT);
 	CHECK(eglMakeCurrent(e->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, e->ctx));
 	egl_need_ext((const char *)glGetString(GL_EXTENSIONS), "GL_OES_EGL_image");
+	pCreateImageKHR = (PFNEGLCREATEIMAGEKHRPROC)eglGetProcAddress("eglCreateImageKHR");
+	pDestroyImageKHR = (PFNEGLDESTROYIMAGEKHRPROC)eglGetProcAddress("eglDestroyImageKHR");
+	pExportDMABUFImageQueryMESA = (PFNEGLEXPORTDMABUFIMAGEQUERYMESAPROC)
+		eglGetProcAddress("eglExportDMABUFImageQueryMESA");
+	pExportDMABUFImageMESA = (PFNEGLEXPORTDMABUFIMAGEMESAPROC)
+		eglGetProcAddress("eglExportDMABUFImageMESA");
+	pEGLImageTargetTexture2DOES = (PFNGLEGLIMAGETARGETTEXTURE2DOESPROC)
+		eglGetProcAddress("glEGLImageTargetTexture2DOES");
+	CHECK(pCreateImageKHR && pDestroyImageKHR && pEGLImageTargetTexture2DOES);
 	printf("EGL %d.%d, GL_RENDERER %s, GL_VERSION %s\n", major, minor,
 	       (const char *)glGetString(GL_RENDERER),
 	       (const char *)glGetString(GL_VERSION));

@@ -26,6 +26,7 @@ int main(void)
 	egl_init(&e, fd);
 	egl_need_ext(eglQueryString(e.dpy, EGL_EXTENSIONS),
 		     "EGL_MESA_image_dma_buf_export");
+	CHECK(pExportDMABUFImageQueryMESA && pExportDMABUFImageMESA);
 
 	bo = gbm_bo_create(e.gbm, W, H, GBM_FORMAT_ARGB8888,
 			   GBM_BO_USE_RENDERING | GBM_BO_USE_SCANOUT |
