@@ -170,8 +170,12 @@ int main(void)
 
 		fflush(stdout);
 		pid = CHECK_SYS(fork());
-		if (pid == 0)
-			_exit(child(gl_first));
+		if (pid == 0) {
+			int r = child(gl_first);
+
+			fflush(stdout);
+			_exit(r);
+		}
 		CHECK_SYS(waitpid(pid, &status, 0));
 		if (WIFSIGNALED(status)) {
 			printf("%s: BROKEN: crashed (signal %d) using the buffer\n",
