@@ -124,7 +124,12 @@ static int run_order(struct egl *e, struct shws_file *va_file, int gl_first)
 	close(dmabuf); /* neither client needs the fd any more */
 
 	if (gl_first) {
+		/* GL lets go of everything: the image, and the context, display
+		 * and gbm device with it (a context may keep using an image's
+		 * resource after eglDestroyImageKHR). */
 		CHECK(eglDestroyImageKHR(e->dpy, img));
+		egl_fini(e);
+		e->dpy = EGL_NO_DISPLAY;
 		r = va_read(bo, stride);
 		CHECK_OK(shws_bo_unref(bo, SHWS_API_VA));
 	} else {
@@ -153,7 +158,8 @@ static int child(int gl_first)
 	CHECK(!shws_file_is_private(va_file));
 	r = run_order(&e, va_file, gl_first);
 	shws_file_unref(va_file, SHWS_API_VA);
-	egl_fini(&e);
+	if (e.dpy != EGL_NO_DISPLAY)
+		egl_fini(&e);
 	close(fd);
 	CHECK_INT(test_fd_count(), ==, fds0);
 	return r ? 3 : 0;
