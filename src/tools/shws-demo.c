@@ -106,6 +106,7 @@ struct options {
 	int verbose;
 };
 
+__attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -217,7 +218,7 @@ static struct msg recv_msg(int sock, int *fds)
 	if (got != msg_nfds(&m) || (got && !fds))
 		die("message %u came with %u fds, expected %u", m.type, got,
 		    fds ? msg_nfds(&m) : 0);
-	if (got)
+	if (got && fds) /* fds is set whenever got is (checked above) */
 		memcpy(fds, rx, sizeof(int) * got);
 	return m;
 }
