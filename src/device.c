@@ -87,7 +87,10 @@ static dev_t sysfs_node_rdev(const char *dir, const char *name)
 	FILE *f;
 	int n;
 
-	snprintf(path, sizeof(path), "%s/%s/dev", dir, name);
+	/* A truncated path would name another file. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/dev", dir, name) >=
+	    sizeof(path))
+		return 0;
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
