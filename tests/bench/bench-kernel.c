@@ -88,10 +88,10 @@ static double hit_shws(struct shws_file *f, int d)
 
 	for (int i = 0; i < HIT_ITERS; i++) {
 		struct shws_bo *bo;
+		int r = shws_bo_import_dmabuf(f, d, SHWS_API_VULKAN, &bo);
 
-		if (shws_bo_import_dmabuf(f, d, SHWS_API_VULKAN, &bo) ||
-		    shws_bo_unref(bo, SHWS_API_VULKAN))
-			bench_die("shws import failed");
+		if (r || (r = shws_bo_unref(bo, SHWS_API_VULKAN)))
+			bench_die("shws import: %s", strerror(-r));
 	}
 	return (double)(bench_now_ns() - t0) / HIT_ITERS;
 }
@@ -113,10 +113,11 @@ static void first_last_shws(struct shws_file *f, const int *d, double *first,
 {
 	struct shws_bo *bo[IMPORT_BUFS];
 	uint64_t t0 = bench_now_ns(), t1;
+	int r;
 
 	for (int i = 0; i < IMPORT_BUFS; i++)
-		if (shws_bo_import_dmabuf(f, d[i], SHWS_API_GL, &bo[i]))
-			bench_die("shws import failed");
+		if ((r = shws_bo_import_dmabuf(f, d[i], SHWS_API_GL, &bo[i])))
+			bench_die("shws import: %s", strerror(-r));
 	t1 = bench_now_ns();
 	for (int i = 0; i < IMPORT_BUFS; i++)
 		if (shws_bo_unref(bo[i], SHWS_API_GL))
@@ -148,10 +149,10 @@ static void bench_import(void)
 	double hs[BENCH_REPS], hr[BENCH_REPS], fs[BENCH_REPS],
 		fr[BENCH_REPS], ls[BENCH_REPS], lr[BENCH_REPS];
 	struct shws_bo *held;
-	int d[IMPORT_BUFS];
+	int d[IMPORT_BUFS + 1]; /* d[0]: the dedupe-hit buffer */
 	uint32_t h;
 
-	for (int i = 0; i < IMPORT_BUFS; i++)
+	for (int i = 0; i <= IMPORT_BUFS; i++)
 		d[i] = new_dmabuf(e);
 	/* Dedupe hit: the buffer is already held in both files. */
 	if (shws_bo_import_dmabuf(f, d[0], SHWS_API_GL, &held) ||
@@ -174,6 +175,9 @@ static void bench_import(void)
 /* --- P3 -------------------------------------------------------------------- */
 
 #define REG_ITERS 2000
+/* A multiple of 64: every file of the node is looked up equally often. The
+ * epoll method costs ~10 syscalls per candidate, slow under TCG. */
+#define LOOKUP_ITERS 128
 
 /* ns per shws_file_open() + unref of an fd whose description is already in
  * the registry, with @n files on the node, cycling over all of them (the
@@ -191,14 +195,14 @@ static double registry_cost(int n)
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
 		uint64_t t0 = bench_now_ns();
 
-		for (int i = 0; i < REG_ITERS; i++) {
+		for (int i = 0; i < LOOKUP_ITERS; i++) {
 			struct shws_file *f = open_file(fds[i % n]);
 
 			if (f != files[i % n])
 				bench_die("registry returned another file");
 			shws_file_unref(f, SHWS_API_GL);
 		}
-		t[rep] = (double)(bench_now_ns() - t0) / REG_ITERS;
+		t[rep] = (double)(bench_now_ns() - t0) / LOOKUP_ITERS;
 	}
 	for (int i = 0; i < n; i++) {
 		shws_file_unref(files[i], SHWS_API_GL);
@@ -244,6 +248,7 @@ static void bench_registry(void)
 	static const int counts[] = { 1, 8, 64 };
 	const char *m = shws_identity_method_name(
 		shws_identity_chosen_method());
+	const char *how = getenv("SHWS_IDENTITY") ? "" : "auto-";
 	double one = 0;
 	char name[96];
 	int e, d;
@@ -251,7 +256,7 @@ static void bench_registry(void)
 	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		double c = registry_cost(counts[i]);
 
-		snprintf(name, sizeof(name), "P3-registry-%s-%df", m,
+		snprintf(name, sizeof(name), "P3-registry-%s%s-%df", how, m,
 			 counts[i]);
 		if (counts[i] == 1)
 			one = c;
