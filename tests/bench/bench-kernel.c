@@ -181,71 +181,65 @@ static void bench_import(void)
 
 /* ns per shws_file_open() + unref of an fd whose description is already in
  * the registry, with @n files on the node, cycling over all of them (the
- * registry's list order does not favour any). */
+ * registry's list order does not favour any). One repetition: the files
+ * are opened and closed around it, so that repetitions of different @n
+ * can be interleaved (drift of a shared machine hits all @n alike). */
 static double registry_cost(int n)
 {
 	int fds[64];
 	struct shws_file *files[64];
-	double t[BENCH_REPS];
+	uint64_t t0;
+	double t;
 
 	for (int i = 0; i < n; i++) {
 		fds[i] = open_vgem();
 		files[i] = open_file(fds[i]);
 	}
-	for (int rep = 0; rep < BENCH_REPS; rep++) {
-		uint64_t t0 = bench_now_ns();
+	t0 = bench_now_ns();
+	for (int i = 0; i < LOOKUP_ITERS; i++) {
+		struct shws_file *f = open_file(fds[i % n]);
 
-		for (int i = 0; i < LOOKUP_ITERS; i++) {
-			struct shws_file *f = open_file(fds[i % n]);
-
-			if (f != files[i % n])
-				bench_die("registry returned another file");
-			shws_file_unref(f, SHWS_API_GL);
-		}
-		t[rep] = (double)(bench_now_ns() - t0) / LOOKUP_ITERS;
+		if (f != files[i % n])
+			bench_die("registry returned another file");
+		shws_file_unref(f, SHWS_API_GL);
 	}
+	t = (double)(bench_now_ns() - t0) / LOOKUP_ITERS;
 	for (int i = 0; i < n; i++) {
 		shws_file_unref(files[i], SHWS_API_GL);
 		close(fds[i]);
 	}
-	return bench_median(t, BENCH_REPS);
+	return t;
 }
 
+/* One repetition: ns per fstat(). */
 static double fstat_cost(int fd)
 {
-	double t[BENCH_REPS];
+	uint64_t t0 = bench_now_ns();
 	struct stat st;
 
-	for (int rep = 0; rep < BENCH_REPS; rep++) {
-		uint64_t t0 = bench_now_ns();
-
-		for (int i = 0; i < REG_ITERS; i++)
-			if (fstat(fd, &st))
-				bench_die("fstat: %s", strerror(errno));
-		t[rep] = (double)(bench_now_ns() - t0) / REG_ITERS;
-	}
-	return bench_median(t, BENCH_REPS);
+	for (int i = 0; i < REG_ITERS; i++)
+		if (fstat(fd, &st))
+			bench_die("fstat: %s", strerror(errno));
+	return (double)(bench_now_ns() - t0) / REG_ITERS;
 }
 
+/* One repetition: ns per shws_identity_dmabuf_ino(). */
 static double ino_cost(int d)
 {
-	double t[BENCH_REPS];
+	uint64_t t0 = bench_now_ns();
 	uint64_t ino;
 
-	for (int rep = 0; rep < BENCH_REPS; rep++) {
-		uint64_t t0 = bench_now_ns();
-
-		for (int i = 0; i < REG_ITERS; i++)
-			if (shws_identity_dmabuf_ino(d, &ino))
-				bench_die("shws_identity_dmabuf_ino failed");
-		t[rep] = (double)(bench_now_ns() - t0) / REG_ITERS;
-	}
-	return bench_median(t, BENCH_REPS);
+	for (int i = 0; i < REG_ITERS; i++)
+		if (shws_identity_dmabuf_ino(d, &ino))
+			bench_die("shws_identity_dmabuf_ino failed");
+	return (double)(bench_now_ns() - t0) / REG_ITERS;
 }
 
 static void bench_registry(void)
 {
-	static const int counts[] = { 1, 8, 64 };
+	enum { N_COUNTS = 3 };
+	static const int counts[N_COUNTS] = { 1, 8, 64 };
+	double t[N_COUNTS][BENCH_REPS];
 	const char *m = shws_identity_method_name(
 		shws_identity_chosen_method());
 	const char *how = getenv("SHWS_IDENTITY") ? "" : "auto-";
@@ -253,8 +247,11 @@ static void bench_registry(void)
 	char name[96];
 	int e, d;
 
-	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		double c = registry_cost(counts[i]);
+	for (int rep = 0; rep < BENCH_REPS; rep++)
+		for (unsigned i = 0; i < N_COUNTS; i++)
+			t[i][rep] = registry_cost(counts[i]);
+	for (unsigned i = 0; i < N_COUNTS; i++) {
+		double c = bench_median(t[i], BENCH_REPS);
 
 		snprintf(name, sizeof(name), "P3-registry-%s%s-%df", how, m,
 			 counts[i]);
@@ -262,12 +259,21 @@ static void bench_registry(void)
 			one = c;
 		bench_report(name, c, "ns/lookup", counts[i] == 1 ? 0 : one);
 	}
-	e = open_vgem();
-	d = new_dmabuf(e);
-	bench_report("P3-dmabuf-ino", ino_cost(d), "ns/identity",
-		     fstat_cost(d));
-	close(d);
-	close(e);
+	if (*how) {
+		double ino[BENCH_REPS], st[BENCH_REPS];
+
+		e = open_vgem();
+		d = new_dmabuf(e);
+		for (int rep = 0; rep < BENCH_REPS; rep++) {
+			ino[rep] = ino_cost(d);
+			st[rep] = fstat_cost(d);
+		}
+		/* The baseline: the one fstat() any st_ino identity needs. */
+		bench_report("P3-dmabuf-ino", bench_median(ino, BENCH_REPS),
+			     "ns/identity", bench_median(st, BENCH_REPS));
+		close(d);
+		close(e);
+	}
 }
 
 /* One comparison of two different descriptions (the registry's common
@@ -280,13 +286,15 @@ static void bench_compare(void)
 		SHWS_IDENTITY_METHOD_EPOLL,
 	};
 	int p[2], q[2], a, b;
-	double base;
+	double st[BENCH_REPS], base;
 
 	if (pipe2(p, O_CLOEXEC) || pipe2(q, O_CLOEXEC))
 		bench_die("pipe2: %s", strerror(errno));
 	a = p[0];
 	b = q[0];
-	base = fstat_cost(a);
+	for (int rep = 0; rep < BENCH_REPS; rep++)
+		st[rep] = fstat_cost(a);
+	base = bench_median(st, BENCH_REPS);
 
 	for (unsigned k = 0; k < sizeof(ms) / sizeof(ms[0]); k++) {
 		double t[BENCH_REPS];

@@ -108,11 +108,9 @@ def plots(out, res):
                'set style data histograms']
     p4 = table(res, 'P4-')
     if p4:
-        rows = []
-        for what in ('wsi-syscalls', 'demo-syscalls'):
-            rows.append((what,
-                         p4.get(what + '-explicit', {}).get('value', 'NaN'),
-                         p4.get(what + '-fallback', {}).get('value', 'NaN')))
+        rows = [(k, v['value'], v['baseline'])
+                for k, v in p4.items() if 'syscalls' in k and v['baseline']]
+    if p4 and rows:
         f = dat(out, 'p4', rows)
         gp += ['set output "%s/p4-wsi.png"' % out,
                'set title "P4: syscalls, explicit sync vs blocking fallback"',
