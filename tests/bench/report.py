@@ -15,8 +15,10 @@ LINE = re.compile(r'^(\S+) (\S+) (\S+) \(baseline (?:(\S+) \S+|-), (\S+)\)$')
 GOALS = [
     (r'^P1-lookup-\d+h-2t$', 'ratio', 0.20,
      'lookup at 2 threads at least 5x faster than the baseline'),
-    (r'^P1-(seccomp|strace)-syscalls-.*$', 'value', 0.0,
-     'no syscall per lookup'),
+    # strace -c diffs also count the harness (barrier, join: futex when a
+    # thread waits), so only the seccomp figure is exact for the loop.
+    (r'^P1-seccomp-syscalls-.*$', 'value', 0.0,
+     'no syscall per lookup (seccomp kills on any)'),
     (r'^P2-import-dedupe-hit$', 'ratio', 1.10,
      'dedupe-hit import at most 1.10x the raw ioctl'),
     (r'^P3-registry-(auto-)?kcmp-64f$', 'ratio', 2.0,
