@@ -325,7 +325,7 @@ static int new_file(struct shws_device *dev, int fd, const struct stat *st,
 		return -ENOMEM;
 	}
 	if (is_private)
-		shws_info("identity of fd %d unknown: using a private %s file",
+		shws_info("fd %d: using a private %s file",
 			  fd, shws_node_type_name(type));
 	atomic_store(&file->refs, 1);
 	*out = file;
@@ -353,6 +353,12 @@ SHWS_EXPORT int shws_file_open(int fd, enum shws_api api,
 	if (r < 0)
 		goto out;
 	file = find_file(dev, fd, st.st_rdev, &unknown);
+	if (!file && !unknown &&
+	    shws_registry_shared_with_parent(fd, st.st_rdev)) {
+		shws_info("fd %d is shared with the parent process: private "
+			  "file", fd);
+		unknown = true;
+	}
 	if (!file) {
 		r = new_file(dev, fd, &st, type, unknown, &file);
 		if (r < 0) {

@@ -79,6 +79,7 @@ struct shws_device *shws_registry_find_device(dev_t rdev);
 struct shws_device *shws_registry_find_equal(const struct shws_device *dev);
 void shws_registry_add_device(struct shws_device *dev);
 void shws_registry_remove_device(struct shws_device *dev);
+bool shws_registry_shared_with_parent(int fd, dev_t rdev);
 
 /* device.c */
 int shws_node_classify(int fd, struct stat *st,

@@ -13,11 +13,17 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <shws/identity.h>
+
 #include "file.h"
 #include "private.h"
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shws_device *devices; /* registry_lock */
+/* Devices of earlier fork generations still referenced in this process
+ * (registry_lock): not findable, but their files are still compared
+ * against, so that a description shared with the parent is recognised. */
+static struct shws_device *inherited;
 static atomic_uint generation;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -37,6 +43,12 @@ static void after_fork_parent(void)
  * references in the child; they are just no longer findable. */
 static void after_fork_child(void)
 {
+	struct shws_device **tail = &devices;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = inherited;
+	inherited = devices;
 	devices = NULL;
 	atomic_fetch_add(&generation, 1);
 	pthread_mutex_unlock(&registry_lock);
@@ -100,17 +112,39 @@ void shws_registry_add_device(struct shws_device *dev)
 	devices = dev;
 }
 
-/* Inherited devices are not in this process's list any more. */
+/* Inherited devices are on the inherited list, not the registry's. */
 void shws_registry_remove_device(struct shws_device *dev)
 {
 	struct shws_device **p;
 
-	if (dev->generation != shws_registry_generation())
-		return;
-	for (p = &devices; *p; p = &(*p)->next) {
+	p = dev->generation == shws_registry_generation() ? &devices :
+							    &inherited;
+	for (; *p; p = &(*p)->next) {
 		if (*p == dev) {
 			*p = dev->next;
 			return;
 		}
 	}
+}
+
+/*
+ * In a child: may @fd (on node @rdev) be a description shared with the
+ * parent, through a file shws had before fork()? SAME or UNKNOWN against
+ * any live inherited file says so. A file for it in the child would share
+ * the parent's GEM handles (PRIME import returns the parent's handle for
+ * the parent's buffer), and its GEM_CLOSEs would kill the parent's
+ * buffers.
+ */
+bool shws_registry_shared_with_parent(int fd, dev_t rdev)
+{
+	struct shws_device *dev;
+	struct shws_file *file;
+
+	for (dev = inherited; dev; dev = dev->next)
+		for (file = dev->files; file; file = file->next)
+			if (file->rdev == rdev &&
+			    shws_identity_compare(fd, file->fd) !=
+				    SHWS_IDENTITY_DIFFERENT)
+				return true;
+	return false;
 }

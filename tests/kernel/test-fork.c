@@ -3,8 +3,10 @@
  * fork(): the child shares the parent's open file descriptions, and so its
  * GEM handles; a GEM_CLOSE in the child kills the parent's buffer. shws in
  * the child starts with an empty registry, sees the parent's files as
- * inherited and abandons them (closes its own dups only). The child uses
- * shws and exits; the parent's buffers must still be intact.
+ * inherited and abandons them (closes its own dups only), and gives a
+ * private file for a description it shares with the parent. The child
+ * uses shws (imports and releases the parent's buffer) and exits; the
+ * parent's buffers must still be intact.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include <shws/bo.h>
 #include <shws/file.h>
 #include <shws/identity.h>
 
@@ -60,28 +63,40 @@ static void check_buffer(int fd, uint32_t handle, uint32_t seed)
 }
 
 static struct shws_file *parent_file;
-static int app_fd;
+static int app_fd, buf1_fd;
 
 static void child(void)
 {
 	struct shws_file *mine, *again;
+	struct shws_bo *bo;
 	int n = test_fd_count(), own = shws_file_fd(parent_file);
-	uint32_t h;
 
 	CHECK(shws_file_inherited(parent_file));
-	/* Empty registry: the same description gives a new, own file. */
+	/* GEM work on the inherited file is refused. */
+	CHECK_INT(shws_bo_import_dmabuf(parent_file, buf1_fd, SHWS_API_GL, &bo),
+		  ==, -ECHILD);
+
+	/* Empty registry: a new file. The description is the parent's, so
+	 * it must be a private one: in a file on the shared description,
+	 * importing the parent's buffer would return the parent's handle,
+	 * and releasing it would GEM_CLOSE the parent's buffer. */
 	CHECK_OK(shws_file_open(app_fd, SHWS_API_VULKAN, &mine));
 	CHECK(mine != parent_file);
 	CHECK(!shws_file_inherited(mine));
+	CHECK(shws_file_is_private(mine));
+	CHECK_INT(shws_identity_compare(shws_file_fd(mine), app_fd), ==,
+		  SHWS_IDENTITY_DIFFERENT);
 	CHECK_INT(test_fd_count(), ==, n + 1);
 	CHECK_OK(shws_file_open(app_fd, SHWS_API_VA, &again));
-	CHECK(again == mine);
+	CHECK(again != parent_file && shws_file_is_private(again));
 	shws_file_unref(again, SHWS_API_VA);
+	CHECK_INT(test_fd_count(), ==, n + 1);
 
-	/* Use it: a buffer of the child's own, created and closed. */
-	h = make_buffer(shws_file_fd(mine), 0xc0de0000);
-	check_buffer(shws_file_fd(mine), h, 0xc0de0000);
-	CHECK_OK(drmCloseBufferHandle(shws_file_fd(mine), h));
+	/* Use it: import the parent's buffer, then release it (GEM_CLOSE in
+	 * the child's own description). */
+	CHECK_OK(shws_bo_import_dmabuf(mine, buf1_fd, SHWS_API_VULKAN, &bo));
+	CHECK_INT(shws_bo_handle(bo), >, 0);
+	CHECK_OK(shws_bo_unref(bo, SHWS_API_VULKAN));
 
 	/* Abandon the inherited file: only the child's dup goes. */
 	shws_file_unref(parent_file, SHWS_API_GL);
@@ -117,7 +132,7 @@ static void run_lazy_child(void)
 		struct shws_file *f;
 
 		CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &f));
-		CHECK(f != parent_file);
+		CHECK(f != parent_file && shws_file_is_private(f));
 		_exit(0);
 	}
 	CHECK_SYS(waitpid(pid, &status, 0));
@@ -135,6 +150,8 @@ int main(void)
 	CHECK(!shws_file_inherited(parent_file));
 	h1 = make_buffer(shws_file_fd(parent_file), 0x11110000);
 	h2 = make_buffer(shws_file_fd(parent_file), 0x22220000);
+	CHECK_OK(drmPrimeHandleToFD(shws_file_fd(parent_file), h1,
+				    DRM_CLOEXEC | DRM_RDWR, &buf1_fd));
 
 	run_child();
 	test_pass("child-uses-shws-and-exits");
@@ -154,6 +171,7 @@ int main(void)
 	test_pass("parent-buffers-intact");
 
 	shws_file_unref(parent_file, SHWS_API_GL);
+	close(buf1_fd);
 	close(app_fd);
 	CHECK_INT(test_fd_count(), ==, before);
 	test_pass("no-fd-leak");

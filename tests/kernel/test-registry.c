@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -330,6 +331,55 @@ static void test_bad_input(void)
 	test_pass("bad-input");
 }
 
+/* No free fd slot: shws cannot dup (or open a private file); it fails
+ * with -EMFILE, leaks nothing, leaves existing files alone. */
+static void test_emfile(void)
+{
+	int before = test_fd_count();
+	int app = kt_open_driver("vgem", KT_RENDER);
+	int other = kt_open_driver("vgem", KT_RENDER);
+	int d = (int)CHECK_SYS(dup(app));
+	struct shws_file *f, *g = NULL;
+	struct rlimit saved, lim;
+	int fillers[64], n = 0, fd, r;
+
+	CHECK_OK(shws_file_open(app, SHWS_API_GL, &f));
+	CHECK_SYS(getrlimit(RLIMIT_NOFILE, &saved));
+	lim = saved;
+	lim.rlim_cur = 64;
+	CHECK_SYS(setrlimit(RLIMIT_NOFILE, &lim));
+	while (n < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fillers[n++] = fd;
+	CHECK_INT(errno, ==, EMFILE);
+
+	/* A new description: no slot for the dup. */
+	CHECK_INT(shws_file_open(other, SHWS_API_VA, &g), ==, -EMFILE);
+	CHECK(g == NULL);
+	/* The same description: found without a new fd, or, if identity
+	 * cannot be established without one, a private file that cannot
+	 * be opened either. Never a wrong file, never a crash. */
+	r = shws_file_open(d, SHWS_API_VULKAN, &g);
+	CHECK(r == 0 || r == -EMFILE);
+	if (r == 0) {
+		CHECK(g == f);
+		shws_file_unref(g, SHWS_API_VULKAN);
+	}
+	while (n--)
+		close(fillers[n]);
+	CHECK_SYS(setrlimit(RLIMIT_NOFILE, &saved));
+
+	CHECK_OK(shws_file_open(d, SHWS_API_VULKAN, &g));
+	CHECK(g == f);
+	CHECK_INT(shws_file_api_refs(f, SHWS_API_VA), ==, 0);
+	shws_file_unref(g, SHWS_API_VULKAN);
+	shws_file_unref(f, SHWS_API_GL);
+	close(d);
+	close(other);
+	close(app);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass("emfile");
+}
+
 int main(void)
 {
 	int before = test_fd_count();
@@ -344,6 +394,7 @@ int main(void)
 	test_refcount();
 	test_unknown_gives_private();
 	test_bad_input();
+	test_emfile();
 	CHECK_INT(test_fd_count(), ==, before);
 	test_pass("no-fd-leak");
 	return 0;
