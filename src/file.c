@@ -20,6 +20,7 @@
 
 #include "bo.h"
 #include "file.h"
+#include "identity-internal.h"
 #include "private.h"
 
 static const char *const api_names[] = {
@@ -63,6 +64,120 @@ static void log_file(const struct shws_file *file, const char *what)
 		 atomic_load(&file->api_refs[0]));
 }
 
+/*
+ * kcmp order (registry lock held throughout). KCMP_FILE answers "same",
+ * "before" or "after": the kernel compares the two struct file pointers
+ * through a per-boot bijection, a total order that holds while the files
+ * live. So with kcmp as the identity method, finding a description among a
+ * device's n files is a binary search, log2(n) syscalls instead of up to n
+ * (docs/performance.md, P3). dupfd_query and epoll only say same or not:
+ * with them, and once any file could not be ordered, the list is scanned.
+ */
+static void order_drop(struct shws_device *dev)
+{
+	free(dev->by_kcmp);
+	dev->by_kcmp = NULL;
+	dev->n_by_kcmp = dev->cap_by_kcmp = 0;
+}
+
+/* *pos: the index of @fd's file (*found) or where it would go; or -errno
+ * when kcmp failed. */
+static int order_search(const struct shws_device *dev, int fd,
+			unsigned *pos, bool *found)
+{
+	unsigned lo = 0, hi = dev->n_by_kcmp;
+
+	*found = false;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		int r = shws_identity_kcmp_order(fd, dev->by_kcmp[mid]->fd);
+
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			*found = true;
+			lo = mid;
+			break;
+		}
+		if (r == 1)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*pos = lo;
+	return 0;
+}
+
+static bool order_grow(struct shws_device *dev)
+{
+	unsigned cap = dev->cap_by_kcmp ? 2 * dev->cap_by_kcmp : 8;
+	struct shws_file **a;
+
+	if (dev->n_by_kcmp < dev->cap_by_kcmp)
+		return true;
+	a = realloc(dev->by_kcmp, cap * sizeof(*a));
+	if (!a)
+		return false;
+	dev->by_kcmp = a;
+	dev->cap_by_kcmp = cap;
+	return true;
+}
+
+static void order_insert(struct shws_device *dev, struct shws_file *file)
+{
+	unsigned pos;
+	bool found;
+
+	if (dev->unordered)
+		return;
+	if (!shws_identity_kcmp_first() ||
+	    order_search(dev, file->fd, &pos, &found) < 0 || found ||
+	    !order_grow(dev)) {
+		dev->unordered = true;
+		order_drop(dev);
+		return;
+	}
+	memmove(&dev->by_kcmp[pos + 1], &dev->by_kcmp[pos],
+		(dev->n_by_kcmp - pos) * sizeof(*dev->by_kcmp));
+	dev->by_kcmp[pos] = file;
+	dev->n_by_kcmp++;
+}
+
+static void order_remove(struct shws_device *dev, struct shws_file *file)
+{
+	for (unsigned i = 0; i < dev->n_by_kcmp; i++) {
+		if (dev->by_kcmp[i] != file)
+			continue;
+		memmove(&dev->by_kcmp[i], &dev->by_kcmp[i + 1],
+			(dev->n_by_kcmp - i - 1) * sizeof(*dev->by_kcmp));
+		dev->n_by_kcmp--;
+		break;
+	}
+	if (!dev->files) {
+		/* Nothing left to order: start afresh. */
+		order_drop(dev);
+		dev->unordered = false;
+	}
+}
+
+/* The shared file of @fd by binary search. 1 = decided (*out is the file
+ * with a new reference, or NULL), 0 = no order to use: scan the list. */
+static int order_find(struct shws_device *dev, int fd,
+		      struct shws_file **out)
+{
+	unsigned pos;
+	bool found;
+
+	if (dev->unordered || !dev->n_by_kcmp ||
+	    !shws_identity_kcmp_first() ||
+	    order_search(dev, fd, &pos, &found) < 0)
+		return 0;
+	*out = found ? dev->by_kcmp[pos] : NULL;
+	if (*out)
+		atomic_fetch_add(&(*out)->refs, 1);
+	return 1;
+}
+
 /* Registry lock held. Takes ownership of @fd. */
 static struct shws_file *file_create(struct shws_device *dev, int fd,
 				     dev_t rdev, enum shws_node_type node,
@@ -89,6 +204,7 @@ static struct shws_file *file_create(struct shws_device *dev, int fd,
 	if (!is_private) {
 		file->next = dev->files;
 		dev->files = file;
+		order_insert(dev, file);
 	}
 	return file;
 }
@@ -100,9 +216,10 @@ static void unlink_file(struct shws_file *file)
 	for (p = &file->device->files; *p; p = &(*p)->next) {
 		if (*p == file) {
 			*p = file->next;
-			return;
+			break;
 		}
 	}
+	order_remove(file->device, file);
 }
 
 /* Registry lock held; the last reference is gone. */
@@ -166,6 +283,8 @@ static struct shws_file *find_file(struct shws_device *dev, int fd,
 	int r;
 
 	*unknown = false;
+	if (order_find(dev, fd, &file))
+		return file;
 	for (file = dev->files; file; file = file->next) {
 		if (file->rdev != rdev)
 			continue;

@@ -34,6 +34,14 @@ struct shws_device {
 	unsigned refs;              /* files pointing here */
 	struct shws_file *files;    /* shared (non-private) files */
 	struct shws_device *next;   /* in the registry's list */
+
+	/* Under the registry lock: the shared files again, in kcmp's order,
+	 * for a binary search (file.c). Once one file could not be ordered
+	 * (kcmp not the chosen method, ENOMEM) unordered is set for good and
+	 * lookups scan the list. */
+	struct shws_file **by_kcmp;
+	unsigned n_by_kcmp, cap_by_kcmp;
+	bool unordered;
 };
 
 struct shws_file {

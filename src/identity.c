@@ -290,6 +290,19 @@ SHWS_EXPORT enum shws_identity_method shws_identity_chosen_method(void)
 	return SHWS_IDENTITY_METHOD_NONE;
 }
 
+bool shws_identity_kcmp_first(void)
+{
+	return shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP;
+}
+
+int shws_identity_kcmp_order(int a, int b)
+{
+	pid_t pid = getpid();
+	long r = syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b);
+
+	return r < 0 ? -errno : (int)r;
+}
+
 static bool fd_valid(int fd)
 {
 	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The registry's binary search in kcmp order (file.c, docs/registry.md):
+ * with many files on one device (both nodes of vgem), every description
+ * is found again through any fd of it, new descriptions get new files, and
+ * the device's ordered array stays complete and strictly sorted while files
+ * come and go in a shuffled order. When kcmp is not the chosen method (a
+ * kernel with F_DUPFD_QUERY) the same checks hold through the list scan.
+ */
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <shws/file.h>
+#include <shws/identity.h>
+
+#include "file.h"
+#include "kt.h"
+#include "test.h"
+
+#define N 40
+
+static int fds[N];
+static struct shws_file *files[N];
+static bool live[N];
+
+static bool kcmp_chosen(void)
+{
+	return shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP;
+}
+
+/* The white-box invariant: every shared file of the device is in the
+ * array, strictly increasing in kcmp's order. */
+static void check_order(struct shws_device *dev, unsigned want)
+{
+	pid_t pid = getpid();
+
+	if (!kcmp_chosen())
+		return;
+	CHECK(!dev->unordered);
+	CHECK_INT(dev->n_by_kcmp, ==, want);
+	for (unsigned i = 1; i < dev->n_by_kcmp; i++)
+		CHECK_INT(syscall(SYS_kcmp, pid, pid, KCMP_FILE,
+				  dev->by_kcmp[i - 1]->fd,
+				  dev->by_kcmp[i]->fd), ==, 1);
+}
+
+/* Every live description is found again through a dup of its fd. */
+static void check_all_found(void)
+{
+	for (int i = 0; i < N; i++) {
+		struct shws_file *f;
+		int d;
+
+		if (!live[i])
+			continue;
+		d = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		CHECK_SYS(d);
+		CHECK_OK(shws_file_open(d, SHWS_API_VA, &f));
+		CHECK(f == files[i]);
+		shws_file_unref(f, SHWS_API_VA);
+		close(d);
+	}
+}
+
+static void test_order(void)
+{
+	int before = test_fd_count(), order[N];
+	struct shws_device *dev;
+	struct shws_file *f;
+	uint32_t seed = 12345;
+	unsigned n = 0;
+
+	for (int i = 0; i < N; i++) {
+		fds[i] = kt_open_driver("vgem", i % 3 ? KT_PRIMARY : KT_RENDER);
+		CHECK_OK(shws_file_open(fds[i], SHWS_API_GL, &files[i]));
+		live[i] = true;
+		for (int j = 0; j < i; j++)
+			CHECK(files[j] != files[i]);
+		order[i] = i;
+	}
+	dev = shws_file_device(files[0]);
+	check_order(dev, N);
+	check_all_found();
+
+	/* Release in a shuffled order; check as we go. */
+	for (int i = N - 1; i > 0; i--) {
+		int j, t;
+
+		seed = seed * 1103515245u + 12345u;
+		j = (int)((seed >> 8) % (uint32_t)(i + 1));
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int k = 0; k < N; k++) {
+		int i = order[k];
+
+		shws_file_unref(files[i], SHWS_API_GL);
+		close(fds[i]);
+		live[i] = false;
+		n = (unsigned)(N - k - 1);
+		if (n)
+			check_order(dev, n);
+		if (k % 7 == 0)
+			check_all_found();
+	}
+
+	/* A fresh start after the device went away. */
+	fds[0] = kt_open_driver("vgem", KT_PRIMARY);
+	CHECK_OK(shws_file_open(fds[0], SHWS_API_GL, &f));
+	check_order(shws_file_device(f), 1);
+	shws_file_unref(f, SHWS_API_GL);
+	close(fds[0]);
+	CHECK_INT(test_fd_count(), ==, before);
+	test_pass(kcmp_chosen() ? "order-kcmp" : "order-scan");
+}
+
+int main(void)
+{
+	test_order();
+	return 0;
+}
