@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define test_fail(...)                                                    \
 	do {                                                              \
@@ -139,5 +140,44 @@ __attribute__((constructor)) static inline void test_piglit_init_(void)
 		printf("PASS %s\n", name);                                \
 		test_piglit_subtest_(name, "pass");                       \
 	} while (0)
+
+
+/* Sends @fd from socket @tx to its connected peer @rx with SCM_RIGHTS and
+ * returns what arrived: the same open file description under a new fd
+ * number (CLOEXEC), owned by the caller. @fd, @tx and @rx stay open. */
+static inline int test_pass_fd_over(int tx, int rx, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int got;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	CHECK_SYS(sendmsg(tx, &msg, 0));
+	memset(cbuf, 0, sizeof(cbuf));
+	CHECK_INT(CHECK_SYS(recvmsg(rx, &msg, MSG_CMSG_CLOEXEC)), ==, 1);
+	c = CMSG_FIRSTHDR(&msg);
+	CHECK(c && c->cmsg_type == SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(c), sizeof(int));
+	return got;
+}
+
+/* test_pass_fd_over() through a socketpair of its own, closed again. */
+static inline int test_pass_fd(int fd)
+{
+	int s[2], got;
+
+	CHECK_SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
+	got = test_pass_fd_over(s[0], s[1], fd);
+	close(s[0]);
+	close(s[1]);
+	return got;
+}
 
 #endif

@@ -26,31 +26,6 @@
 #include "seccomp-kill.h"
 
 
-static int pass_fd(int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int s[2], got;
-
-	CHECK_SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	CHECK_SYS(sendmsg(s[0], &msg, 0));
-	memset(cbuf, 0, sizeof(cbuf));
-	CHECK_INT(CHECK_SYS(recvmsg(s[1], &msg, MSG_CMSG_CLOEXEC)), ==, 1);
-	c = CMSG_FIRSTHDR(&msg);
-	memcpy(&got, CMSG_DATA(c), sizeof(int));
-	close(s[0]);
-	close(s[1]);
-	return got;
-}
-
 static void sandboxed(void)
 {
 	int before, app, vk_fd, va_fd, other, r1, r2;
@@ -60,7 +35,7 @@ static void sandboxed(void)
 	before = test_fd_count();
 	app = kt_open_driver("vgem", KT_PRIMARY);
 	vk_fd = (int)CHECK_SYS(dup(app));
-	va_fd = pass_fd(app);
+	va_fd = test_pass_fd(app);
 	other = kt_open_driver("vgem", KT_PRIMARY);
 	r1 = kt_open_driver("virtio_gpu", KT_RENDER);
 	r2 = kt_open_driver("virtio_gpu", KT_RENDER);

@@ -46,32 +46,6 @@ static void expect_identity(int a, int b, int want, const char *what)
 	CHECK_INT(shws_identity_compare(a, b), ==, want);
 }
 
-static int pass_fd(int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int s[2], got;
-
-	CHECK_SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	CHECK_SYS(sendmsg(s[0], &msg, 0));
-	memset(cbuf, 0, sizeof(cbuf));
-	CHECK_INT(CHECK_SYS(recvmsg(s[1], &msg, MSG_CMSG_CLOEXEC)), ==, 1);
-	c = CMSG_FIRSTHDR(&msg);
-	CHECK(c && c->cmsg_type == SCM_RIGHTS);
-	memcpy(&got, CMSG_DATA(c), sizeof(int));
-	close(s[0]);
-	close(s[1]);
-	return got;
-}
-
 static bool kernel_before(int want_major, int want_minor)
 {
 	struct utsname u;
@@ -105,7 +79,7 @@ static void test_identity(const char *driver)
 	int card2 = kt_open_driver(driver, KT_PRIMARY);
 	int render = kt_open_driver(driver, KT_RENDER);
 	int d = (int)CHECK_SYS(fcntl(card, F_DUPFD_CLOEXEC, 0));
-	int passed = pass_fd(card);
+	int passed = test_pass_fd(card);
 
 	expect_identity(card, d, SHWS_IDENTITY_SAME, "dup");
 	expect_identity(card, passed, SHWS_IDENTITY_SAME, "SCM_RIGHTS");
@@ -169,7 +143,7 @@ static void test_three_apis(const char *driver)
 	int before = test_fd_count();
 	int app = kt_open_driver(driver, KT_PRIMARY);
 	int vk_fd = (int)CHECK_SYS(dup(app));
-	int va_fd = pass_fd(app);
+	int va_fd = test_pass_fd(app);
 	int other = kt_open_driver(driver, KT_PRIMARY);
 	int render = kt_open_driver(driver, KT_RENDER);
 	struct shws_file *gl, *vk, *va, *fo, *fr, *again;

@@ -128,29 +128,6 @@ static void test_pipes(void)
 	test_pass("pipes");
 }
 
-static int pass_fd(int sock_tx, int sock_rx, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int got;
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	CHECK_SYS(sendmsg(sock_tx, &msg, 0));
-	memset(cbuf, 0, sizeof(cbuf));
-	CHECK_INT(CHECK_SYS(recvmsg(sock_rx, &msg, MSG_CMSG_CLOEXEC)), ==, 1);
-	c = CMSG_FIRSTHDR(&msg);
-	CHECK(c && c->cmsg_type == SCM_RIGHTS);
-	memcpy(&got, CMSG_DATA(c), sizeof(int));
-	return got;
-}
-
 static void test_sockets_eventfds(void)
 {
 	int s[2], e1, e2, d, passed;
@@ -166,7 +143,7 @@ static void test_sockets_eventfds(void)
 	d = (int)CHECK_SYS(dup(e1));
 	expect_pair(e1, d, true, "eventfd dup");
 	/* SCM_RIGHTS installs the same struct file under a new number. */
-	passed = pass_fd(s[0], s[1], e1);
+	passed = test_pass_fd_over(s[0], s[1], e1);
 	CHECK_INT(passed, !=, e1);
 	expect_pair(e1, passed, true, "eventfd via SCM_RIGHTS");
 	expect_pair(e2, passed, false, "other eventfd via SCM_RIGHTS");
