@@ -39,6 +39,15 @@ static void test_layout(void)
 	/* Neighbours across a bucket boundary are distinct slots. */
 	CHECK(shws_bo_table_slot(&t, 63) != shws_bo_table_slot(&t, 64));
 	CHECK(shws_bo_table_slot(&t, 64) + 1 == shws_bo_table_slot(&t, 65));
+	/* Every handle of the first seven buckets maps to its own slot. */
+	for (uint32_t h = 0; h < 4096; h++) {
+		struct shws_bo *bo = shws_bo_table_slot_alloc(&t, h);
+
+		CHECK(bo && bo->handle == h && shws_bo_table_slot(&t, h) == bo);
+	}
+	/* The top bucket is never allocated here: no slot, no crash. */
+	CHECK(!shws_bo_table_slot(&t, UINT32_MAX));
+	CHECK(!shws_bo_table_slot(&t, 1u << 31));
 	CHECK_INT(shws_bo_table_foreach(&t, NULL, NULL), ==, 0);
 	shws_bo_table_fini(&t);
 	test_pass("layout");
