@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -79,7 +80,7 @@ static void xlat_lock_drop(void)
 	pthread_mutex_unlock(&xlat_lock);
 }
 
-static void bo_release(struct shws_bo *bo);
+static inline void bo_release(struct shws_bo *bo);
 static void bo_put_tag(struct shws_bo *bo, unsigned tag);
 
 static struct bo_file *bo_file(const struct shws_file *file)
@@ -178,24 +179,26 @@ static void name_remove_locked(struct bo_file *bf, struct shws_bo *bo)
 
 static void file_lock(struct shws_file *file)
 {
-	pthread_mutex_lock(&file->lock);
+	shws_mutex_lock(&file->lock);
 }
 
 static void file_unlock(struct shws_file *file)
 {
-	pthread_mutex_unlock(&file->lock);
+	shws_mutex_unlock(&file->lock);
 }
 
 /* Under the file's lock, right after the kernel returned @handle: its
  * slot. *@live says whether the handle is live (then the caller now holds
  * a reference on it, tag still to add) or the slot is free for
  * bo_init_locked(). NULL only on ENOMEM. */
-static struct shws_bo *slot_locked(struct shws_file *file, uint32_t handle,
-				   bool *live)
+static inline struct shws_bo *slot_locked(struct shws_file *file,
+					  uint32_t handle, bool *live)
 {
-	struct shws_bo *bo = shws_bo_table_slot_alloc(&bo_file(file)->table,
-						      handle);
+	struct shws_bo_table *table = &bo_file(file)->table;
+	struct shws_bo *bo = shws_bo_table_slot(table, handle);
 
+	if (!bo) /* the first handle of its bucket */
+		bo = shws_bo_table_slot_alloc(table, handle);
 	*live = bo && shws_bo_try_ref(bo);
 	return bo;
 }
@@ -282,15 +285,13 @@ static void xlat_release(struct shws_bo_xlat *list)
 	}
 }
 
-/* Drops one reference (its tag already dropped). */
-static void bo_release(struct shws_bo *bo)
+/* bo_release() when the reference may be the last one. */
+static void bo_release_last(struct shws_bo *bo)
 {
 	struct shws_file *file = bo->file;
 	struct shws_bo_xlat *list = NULL;
 	bool dead = false;
 
-	if (shws_bo_put_unless_last(bo))
-		return;
 	if (shws_file_inherited(file)) {
 		/* fork() child: the handle is the parent's and a parent thread
 		 * may have held the file's lock at fork(); forget, touch no
@@ -310,6 +311,14 @@ static void bo_release(struct shws_bo *bo)
 	/* From here the slot may already hold a new import: only locals. */
 	xlat_release(list);
 	shws_file_unref(file, FILE_HOLD);
+}
+
+/* Drops one reference (its tag already dropped). Inline: the common
+ * case is one compare-and-swap. */
+static inline void bo_release(struct shws_bo *bo)
+{
+	if (!shws_bo_put_unless_last(bo))
+		bo_release_last(bo);
 }
 
 /* --- Translation cycles -------------------------------------------------
@@ -451,12 +460,12 @@ static void collect_cycles(struct shws_bo *bo)
 	xlat_release(garbage);
 }
 
-static void maybe_collect(struct shws_bo *bo)
+/* Inline, cheapest test first: most bos are held by no translation. */
+static inline void maybe_collect(struct shws_bo *bo)
 {
-	if (!shws_file_inherited(bo->file) &&
-	    atomic_load_explicit(&bo->tag_refs[SHWS_BO_TAG_SHWS],
+	if (atomic_load_explicit(&bo->tag_refs[SHWS_BO_TAG_SHWS],
 				 memory_order_relaxed) &&
-	    !ext_refs(bo))
+	    !shws_file_inherited(bo->file) && !ext_refs(bo))
 		collect_cycles(bo);
 }
 
@@ -496,24 +505,46 @@ static uint64_t dmabuf_size(int fd)
 	return end > 0 ? (uint64_t)end : 0;
 }
 
-static int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
-			 struct shws_bo **out)
+/* PRIME_FD_TO_HANDLE straight to ioctl(2), with drmIoctl()'s restart on
+ * EINTR/EAGAIN but without its two extra calls: the dedupe hit is this
+ * ioctl plus a few instructions, and under TCG each call and return costs
+ * about as much as the rest (docs/performance.md, P2). */
+static int prime_fd_to_handle(int drm_fd, int fd, uint32_t *handle)
+{
+	struct drm_prime_handle args = { .fd = fd };
+	int r;
+
+	do {
+		r = ioctl(drm_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args);
+	} while (r == -1 && (errno == EINTR || errno == EAGAIN));
+	if (r)
+		return neg_errno();
+	*handle = args.handle;
+	return 0;
+}
+
+/* Kept small and inline: a dedupe hit runs lock, ioctl, slot, try_ref,
+ * tag, unlock and nothing else. */
+static inline int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
+				struct shws_bo **out)
 {
 	struct shws_bo *bo;
 	uint32_t handle;
 	bool live;
-	int ret = 0;
+	int ret;
 
 	if (fd < 0)
 		return -EBADF;
 	/* The ioctl and the insert are one step under the lock: the kernel
 	 * may return a handle whose bo is dying on another thread, and that
-	 * thread's GEM_CLOSE must not run in between. */
+	 * thread's GEM_CLOSE must not run in between. (An unlocked ioctl
+	 * checked afterwards with a close sequence count was tried: the
+	 * stress test then found a leaked dma-buf now and then on 6.1, see
+	 * docs/handle-tables.md.) */
 	file_lock(file);
-	if (drmPrimeFDToHandle(shws_file_fd(file), fd, &handle)) {
-		ret = neg_errno();
+	ret = prime_fd_to_handle(file->fd, fd, &handle);
+	if (ret)
 		goto out;
-	}
 	bo = slot_locked(file, handle, &live);
 	if (!bo) {
 		/* Only a handle that was not live can fail here (the slot
@@ -537,9 +568,8 @@ SHWS_EXPORT int shws_bo_import_dmabuf(struct shws_file *file, int dmabuf_fd,
 {
 	int ret = check_import_args(file, api, out);
 
-	if (ret)
-		return ret;
-	ret = import_dmabuf(file, dmabuf_fd, api, out);
+	if (!ret)
+		ret = import_dmabuf(file, dmabuf_fd, api, out);
 	if (ret)
 		shws_dbg("dma-buf import of fd %d: %s", dmabuf_fd,
 			 strerror(-ret));

@@ -77,20 +77,11 @@ void shws_bo_table_init(struct shws_bo_table *table);
  * shws_bo_table_count_live() first (a live bo here is a bug). */
 void shws_bo_table_fini(struct shws_bo_table *table);
 
-/* The slot of @handle, or NULL if its bucket does not exist yet (then no
- * bo for @handle was ever live). Lock-free, no syscall. */
-struct shws_bo *shws_bo_table_slot(struct shws_bo_table *table,
-				   uint32_t handle);
-
-/* Like _slot() but allocates the bucket; NULL only on ENOMEM. Safe to call
- * concurrently (buckets are installed with compare-and-swap). */
+/* Like shws_bo_table_slot() but allocates the bucket; NULL only on
+ * ENOMEM. Safe to call concurrently (buckets are installed with
+ * compare-and-swap). */
 struct shws_bo *shws_bo_table_slot_alloc(struct shws_bo_table *table,
 					 uint32_t handle);
-
-/* A new reference on the live bo of @handle, or NULL. Lock-free, no
- * syscall: increment-unless-zero on type-stable storage. */
-struct shws_bo *shws_bo_table_lookup(struct shws_bo_table *table,
-				     uint32_t handle);
 
 /* Calls @fn on every live bo (racy without the lock; used for dumps and
  * leak checks). Returns the number of live bos. */
@@ -98,24 +89,125 @@ unsigned shws_bo_table_foreach(struct shws_bo_table *table,
 			       void (*fn)(struct shws_bo *bo, void *data),
 			       void *data);
 
+/*
+ * The hot path, inline: every lookup, import hit and unref goes through
+ * these, and a call per helper costs more than the helper (measured under
+ * TCG, where each return is an indirect jump: docs/performance.md, P2).
+ */
+
+#define SHWS_BO_TABLE_MIN_SLOTS (1u << SHWS_BO_TABLE_MIN_SHIFT)
+
+/* Bucket index and offset of @handle; returns the bucket's slot count.
+ * Branch-free on purpose: lookups come in a data-dependent order, and a
+ * mispredicted "handle < MIN_SLOTS" stalls the next lookup's cache miss
+ * behind this one's (measured: twice the 2-thread lookup cost, P1). */
+static inline uint32_t shws_bo_table_locate(uint32_t handle, unsigned *bucket,
+					    uint32_t *offset)
+{
+	/* Handles below MIN_SLOTS share bucket 0: their msb reads as
+	 * MIN_SHIFT - 1 and their base as 0. */
+	unsigned msb = 31 - (unsigned)__builtin_clz(
+				    handle | (SHWS_BO_TABLE_MIN_SLOTS - 1));
+	uint32_t base = (1u << msb) & ~(SHWS_BO_TABLE_MIN_SLOTS - 1);
+
+	*bucket = msb - SHWS_BO_TABLE_MIN_SHIFT + 1;
+	*offset = handle - base;
+	return base ? base : SHWS_BO_TABLE_MIN_SLOTS;
+}
+
+/* The slot of @handle, or NULL if its bucket does not exist yet (then no
+ * bo for @handle was ever live). Lock-free, no syscall. */
+static inline struct shws_bo *shws_bo_table_slot(struct shws_bo_table *table,
+						 uint32_t handle)
+{
+	struct shws_bo *b;
+	unsigned k;
+	uint32_t off;
+
+	shws_bo_table_locate(handle, &k, &off);
+	b = atomic_load_explicit(&table->bucket[k], memory_order_acquire);
+	return b ? &b[off] : NULL;
+}
+
 /* Increment-unless-zero. true = the caller now holds a reference. */
-bool shws_bo_try_ref(struct shws_bo *bo);
+static inline bool shws_bo_try_ref(struct shws_bo *bo)
+{
+	uint32_t v = atomic_load_explicit(&bo->refcnt, memory_order_relaxed);
+
+	do {
+		if (v == 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bo->refcnt, &v, v + 1,
+							memory_order_acquire,
+							memory_order_relaxed));
+	return true;
+}
+
+/* A new reference on the live bo of @handle, or NULL. Lock-free, no
+ * syscall: increment-unless-zero on type-stable storage. The re-check
+ * "the slot still holds that handle" holds by construction: the bo is
+ * inline and its handle never changes. If the handle died and was
+ * re-imported between the load and the increment, the caller holds the
+ * new incarnation, which is what @handle names now. */
+static inline struct shws_bo *shws_bo_table_lookup(struct shws_bo_table *table,
+						   uint32_t handle)
+{
+	struct shws_bo *bo = shws_bo_table_slot(table, handle);
+
+	return bo && shws_bo_try_ref(bo) ? bo : NULL;
+}
 
 /* Makes a free slot live with one reference, after its fields are set.
  * The release store pairs with try_ref's acquire, so a lock-free reader
  * that wins a reference sees the fields written before. */
-void shws_bo_publish(struct shws_bo *bo);
+static inline void shws_bo_publish(struct shws_bo *bo)
+{
+	atomic_store_explicit(&bo->refcnt, 1, memory_order_release);
+}
 
 /* Drops a reference unless it is the last one. Lock-free. */
-bool shws_bo_put_unless_last(struct shws_bo *bo);
+static inline bool shws_bo_put_unless_last(struct shws_bo *bo)
+{
+	uint32_t v = atomic_load_explicit(&bo->refcnt, memory_order_relaxed);
+
+	do {
+		if (v <= 1)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bo->refcnt, &v, v - 1,
+							memory_order_release,
+							memory_order_relaxed));
+	return true;
+}
 
 /* Drops a reference; returns the count left. Under the lock when it may
- * be the last (0 = the caller must retire the slot before unlocking). */
-uint32_t shws_bo_put(struct shws_bo *bo);
+ * be the last (0 = the caller must retire the slot before unlocking).
+ * acq_rel: the thread that reaches 0 sees every holder's writes. */
+static inline uint32_t shws_bo_put(struct shws_bo *bo)
+{
+	return atomic_fetch_sub_explicit(&bo->refcnt, 1,
+					 memory_order_acq_rel) - 1;
+}
 
 /* Per-tag counts. _tag_put() refuses to go below zero (returns false):
  * that is a double unref by that tag's owner. */
-void shws_bo_tag_get(struct shws_bo *bo, unsigned tag);
-bool shws_bo_tag_put(struct shws_bo *bo, unsigned tag);
+static inline void shws_bo_tag_get(struct shws_bo *bo, unsigned tag)
+{
+	atomic_fetch_add_explicit(&bo->tag_refs[tag], 1, memory_order_relaxed);
+}
+
+static inline bool shws_bo_tag_put(struct shws_bo *bo, unsigned tag)
+{
+	uint32_t v = atomic_load_explicit(&bo->tag_refs[tag],
+					  memory_order_relaxed);
+
+	do {
+		if (v == 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bo->tag_refs[tag], &v,
+							v - 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
 
 #endif

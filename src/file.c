@@ -40,11 +40,6 @@ SHWS_EXPORT const char *shws_api_name(enum shws_api api)
 	return api_valid(api) ? api_names[api] : "invalid";
 }
 
-bool shws_file_inherited(const struct shws_file *file)
-{
-	return file->generation != shws_registry_generation();
-}
-
 static void count_api(struct shws_file *file, enum shws_api api, int delta)
 {
 	if (api_valid(api))
@@ -193,9 +188,8 @@ static struct shws_file *file_create(struct shws_device *dev, int fd,
 	file->node = node;
 	file->is_private = is_private;
 	file->generation = dev->generation;
-	pthread_mutex_init(&file->lock, NULL);
+	shws_mutex_init(&file->lock);
 	if (shws_bo_file_init(file)) {
-		pthread_mutex_destroy(&file->lock);
 		free(file);
 		return NULL;
 	}
@@ -226,7 +220,6 @@ static void unlink_file(struct shws_file *file)
 static void file_destroy(struct shws_file *file)
 {
 	struct shws_device *dev = file->device;
-	bool inherited = shws_file_inherited(file);
 
 	log_file(file, "destroyed");
 	if (!file->is_private)
@@ -234,10 +227,6 @@ static void file_destroy(struct shws_file *file)
 	/* Before the fd is closed; frees memory only (live bos hold the file). */
 	shws_bo_file_fini(file);
 	close(file->fd);
-	/* A thread of the parent may have held the lock at fork(): in the
-	 * child its state is undefined, so leave it alone. */
-	if (!inherited)
-		pthread_mutex_destroy(&file->lock);
 	free(file);
 	if (--dev->refs == 0) {
 		shws_registry_remove_device(dev);

@@ -19,6 +19,8 @@
 
 #include <xf86drm.h>
 
+#include "mutex.h"
+
 #include <shws/file.h>
 
 struct shws_device {
@@ -55,7 +57,7 @@ struct shws_file {
 
 	/* The file lock: the handle-table module imports and does the final
 	 * GEM_CLOSE under it. Never taken by the registry except at init. */
-	pthread_mutex_t lock;
+	struct shws_mutex lock;
 
 	/* Owned by the handle-table module (branch bo); NULL until it
 	 * integrates. */
@@ -69,12 +71,24 @@ struct shws_file {
 
 /* true in a child process for a file created before fork(): the handle
  * table must then refuse ioctls (-ECHILD) and never GEM_CLOSE. */
-bool shws_file_inherited(const struct shws_file *file);
+/* The process's fork generation: bumped in the child by registry.c's
+ * atfork handler. Read on every lookup, so inline (no call). */
+extern atomic_uint shws_fork_generation;
+
+static inline unsigned shws_registry_generation(void)
+{
+	return atomic_load_explicit(&shws_fork_generation,
+				    memory_order_relaxed);
+}
+
+static inline bool shws_file_inherited(const struct shws_file *file)
+{
+	return file->generation != shws_registry_generation();
+}
 
 /* registry.c */
 void shws_registry_lock(void);
 void shws_registry_unlock(void);
-unsigned shws_registry_generation(void);
 struct shws_device *shws_registry_find_device(dev_t rdev);
 struct shws_device *shws_registry_find_equal(const struct shws_device *dev);
 void shws_registry_add_device(struct shws_device *dev);

@@ -24,7 +24,7 @@ static struct shws_device *devices; /* registry_lock */
  * (registry_lock): not findable, but their files are still compared
  * against, so that a description shared with the parent is recognised. */
 static struct shws_device *inherited;
-static atomic_uint generation;
+atomic_uint shws_fork_generation;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* Hold the lock across fork() so the child's copy of the list is not
@@ -50,7 +50,7 @@ static void after_fork_child(void)
 	*tail = inherited;
 	inherited = devices;
 	devices = NULL;
-	atomic_fetch_add(&generation, 1);
+	atomic_fetch_add(&shws_fork_generation, 1);
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -68,11 +68,6 @@ void shws_registry_lock(void)
 void shws_registry_unlock(void)
 {
 	pthread_mutex_unlock(&registry_lock);
-}
-
-unsigned shws_registry_generation(void)
-{
-	return atomic_load(&generation);
 }
 
 static bool device_has_rdev(const struct shws_device *dev, dev_t rdev)

@@ -50,7 +50,7 @@ static struct shws_file *fake_file(void)
 		bench_die("out of memory");
 	f->fd = -1;
 	f->generation = shws_registry_generation();
-	pthread_mutex_init(&f->lock, NULL);
+	shws_mutex_init(&f->lock);
 	atomic_init(&f->refs, 1);
 	if (shws_bo_file_init(f))
 		bench_die("shws_bo_file_init failed");
