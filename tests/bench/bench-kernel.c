@@ -83,7 +83,62 @@ static struct shws_file *open_file(int fd)
 #define HIT_ITERS 20000
 #define FIRST_REPS 31
 
-static double hit_shws(struct shws_file *f, int d)
+/* The raw ioctls, as a driver without shws would call them: ioctl(2)
+ * with a restart on EINTR/EAGAIN, as drmIoctl() does, but not through
+ * libdrm's two wrapper calls (shws does not use them on this path
+ * either, so neither side pays for them). */
+static int raw_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, req, arg);
+	} while (r == -1 && (errno == EINTR || errno == EAGAIN));
+	return r;
+}
+
+static void raw_prime(int fd, int d, uint32_t *h)
+{
+	struct drm_prime_handle args = { .fd = d };
+
+	if (raw_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args))
+		bench_die("PRIME_FD_TO_HANDLE: %s", strerror(errno));
+	*h = args.handle;
+}
+
+static void raw_close(int fd, uint32_t h)
+{
+	struct drm_gem_close args = { .handle = h };
+
+	if (raw_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &args))
+		bench_die("GEM_CLOSE: %s", strerror(errno));
+}
+
+static struct shws_bo *hit_bos[HIT_ITERS];
+
+/* HIT_ITERS imports of a buffer the file holds (the references pile up),
+ * then their unrefs (never the last: the caller holds one more). */
+static void hit_shws(struct shws_file *f, int d, double *import,
+		     double *unref)
+{
+	uint64_t t0 = bench_now_ns(), t1;
+	int r;
+
+	for (int i = 0; i < HIT_ITERS; i++)
+		if ((r = shws_bo_import_dmabuf(f, d, SHWS_API_VULKAN,
+					       &hit_bos[i])))
+			bench_die("shws import: %s", strerror(-r));
+	t1 = bench_now_ns();
+	for (int i = 0; i < HIT_ITERS; i++)
+		if ((r = shws_bo_unref(hit_bos[i], SHWS_API_VULKAN)))
+			bench_die("shws unref: %s", strerror(-r));
+	*import = (double)(t1 - t0) / HIT_ITERS;
+	*unref = (double)(bench_now_ns() - t1) / HIT_ITERS;
+}
+
+/* Import and unref in turn: what a caller that looks a buffer up and lets
+ * it go again pays per round trip. */
+static double pair_shws(struct shws_file *f, int d)
 {
 	uint64_t t0 = bench_now_ns();
 
@@ -103,8 +158,7 @@ static double hit_raw(int fd, int d)
 	uint32_t h;
 
 	for (int i = 0; i < HIT_ITERS; i++)
-		if (drmPrimeFDToHandle(fd, d, &h))
-			bench_die("PRIME_FD_TO_HANDLE: %s", strerror(errno));
+		raw_prime(fd, d, &h);
 	return (double)(bench_now_ns() - t0) / HIT_ITERS;
 }
 
@@ -133,12 +187,10 @@ static void first_last_raw(int fd, const int *d, double *first, double *last)
 	uint64_t t0 = bench_now_ns(), t1;
 
 	for (int i = 0; i < IMPORT_BUFS; i++)
-		if (drmPrimeFDToHandle(fd, d[i], &h[i]))
-			bench_die("PRIME_FD_TO_HANDLE: %s", strerror(errno));
+		raw_prime(fd, d[i], &h[i]);
 	t1 = bench_now_ns();
 	for (int i = 0; i < IMPORT_BUFS; i++)
-		if (drmCloseBufferHandle(fd, h[i]))
-			bench_die("GEM_CLOSE: %s", strerror(errno));
+		raw_close(fd, h[i]);
 	*first = (double)(t1 - t0) / IMPORT_BUFS;
 	*last = (double)(bench_now_ns() - t1) / IMPORT_BUFS;
 }
@@ -147,8 +199,8 @@ static void bench_import(void)
 {
 	int e = open_vgem(), g = open_vgem(), sfd = open_vgem();
 	struct shws_file *f = open_file(sfd);
-	double hs[BENCH_REPS], hr[BENCH_REPS], fs[FIRST_REPS],
-		fr[FIRST_REPS], ls[FIRST_REPS], lr[FIRST_REPS];
+	double hs[BENCH_REPS], hu[BENCH_REPS], hp[BENCH_REPS], hr[BENCH_REPS],
+		fs[FIRST_REPS], fr[FIRST_REPS], ls[FIRST_REPS], lr[FIRST_REPS];
 	struct shws_bo *held;
 	int d[IMPORT_BUFS + 1]; /* d[0]: the dedupe-hit buffer */
 	uint32_t h;
@@ -160,8 +212,9 @@ static void bench_import(void)
 	    drmPrimeFDToHandle(g, d[0], &h))
 		bench_die("first import failed");
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
-		hs[rep] = hit_shws(f, d[0]);
+		hit_shws(f, d[0], &hs[rep], &hu[rep]);
 		hr[rep] = hit_raw(g, d[0]);
+		hp[rep] = pair_shws(f, d[0]);
 	}
 	/* A round of first imports is short (64 ops): more rounds, so that
 	 * a burst of another VM on the host does not decide the median. */
@@ -171,6 +224,11 @@ static void bench_import(void)
 	}
 	bench_report("P2-import-dedupe-hit", bench_median(hs, BENCH_REPS),
 		     "ns/import", bench_median(hr, BENCH_REPS));
+	/* No kernel baseline: the raw ioctl hands out no reference. */
+	bench_report("P2-unref-not-last", bench_median(hu, BENCH_REPS),
+		     "ns/unref", 0);
+	bench_report("P2-import-unref-pair", bench_median(hp, BENCH_REPS),
+		     "ns/pair", bench_median(hr, BENCH_REPS));
 	bench_report("P2-import-first", bench_median(fs, FIRST_REPS),
 		     "ns/import", bench_median(fr, FIRST_REPS));
 	bench_report("P2-release-last", bench_median(ls, FIRST_REPS),
