@@ -9,11 +9,14 @@
  * down (the last unref would GEM_CLOSE on it), the process just exits.
  *
  * BASELINE (written here, in the style of iris/virgl, not their code): one
- * pthread mutex around a Mesa-style open-addressing hash table (prime size,
+ * mutex around a Mesa-style open-addressing hash table (prime size,
  * double hashing, hash and key-equal through function pointers, keys are
  * pointers to the bo's handle, like _mesa_hash_table with _mesa_hash_uint);
  * lookup = lock, search, atomic increment, unlock; release = atomic
- * decrement unless last (iris_bo_unreference's fast path).
+ * decrement unless last (iris_bo_unreference's fast path). Two locks,
+ * each its own figure: a pthread mutex (virgl's mtx_t) for P1-lookup-*,
+ * and a futex mutex (iris's simple_mtx_t; shws's src/mutex.h stands in)
+ * for P1-lookup-futex-*.
  *
  * Usage: bench-lookup            all figures
  *        bench-lookup probe shws|baseline THREADS HANDLES ITERS
@@ -82,7 +85,11 @@ struct base_entry {
 };
 
 struct base_table {
+	/* virgl's mtx_t is a pthread mutex; iris's simple_mtx_t is a futex
+	 * mutex like shws's own (src/mutex.h, used here as that stand-in). */
+	bool futex;
 	pthread_mutex_t lock;
+	struct shws_mutex flock;
 	struct base_entry *e;
 	uint32_t size, rehash;
 	uint32_t (*hash)(const void *key);
@@ -127,6 +134,23 @@ static void base_init(struct base_table *t, uint32_t n)
 	t->hash = hash_uint;
 	t->equal = key_uint_equal;
 	pthread_mutex_init(&t->lock, NULL);
+	shws_mutex_init(&t->flock);
+}
+
+static void base_lock(struct base_table *t)
+{
+	if (t->futex)
+		shws_mutex_lock(&t->flock);
+	else
+		pthread_mutex_lock(&t->lock);
+}
+
+static void base_unlock(struct base_table *t)
+{
+	if (t->futex)
+		shws_mutex_unlock(&t->flock);
+	else
+		pthread_mutex_unlock(&t->lock);
 }
 
 static void base_insert(struct base_table *t, struct base_bo *bo)
@@ -159,12 +183,12 @@ static struct base_bo *base_lookup(struct base_table *t, uint32_t handle)
 {
 	struct base_bo *bo;
 
-	pthread_mutex_lock(&t->lock);
+	base_lock(t);
 	bo = base_search(t, handle);
 	if (bo)
 		atomic_fetch_add_explicit(&bo->refcnt, 1,
 					  memory_order_relaxed);
-	pthread_mutex_unlock(&t->lock);
+	base_unlock(t);
 	return bo;
 }
 
@@ -178,9 +202,9 @@ static void base_release(struct base_table *t, struct base_bo *bo)
 			    &bo->refcnt, &v, v - 1, memory_order_release,
 			    memory_order_relaxed))
 			return;
-	pthread_mutex_lock(&t->lock); /* never reached here: all stay live */
+	base_lock(t); /* never reached here: all stay live */
 	atomic_fetch_sub(&bo->refcnt, 1);
-	pthread_mutex_unlock(&t->lock);
+	base_unlock(t);
 }
 
 static struct base_table *base_populate(uint32_t n)
@@ -311,22 +335,28 @@ static double run_threads(struct shws_file *f, struct base_table *b,
 static void figure_lookup(uint32_t n, int threads)
 {
 	struct shws_file *f = fake_file();
-	struct base_table *b;
+	struct base_table *b, *bf;
 	uint32_t *orders[2] = { shuffled(n, 1), shuffled(n, 2) };
-	double s[BENCH_REPS], base[BENCH_REPS];
+	double s[BENCH_REPS], base[BENCH_REPS], basef[BENCH_REPS];
 	uint64_t iters = 2000000;
 	char name[64];
 
 	shws_populate(f, n);
 	b = base_populate(n);
-	/* Interleaved, so drift on a shared machine hits both alike. */
+	bf = base_populate(n);
+	bf->futex = true;
+	/* Interleaved, so drift on a shared machine hits all alike. */
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
 		s[rep] = run_threads(f, NULL, n, threads, iters, orders);
 		base[rep] = run_threads(NULL, b, n, threads, iters, orders);
+		basef[rep] = run_threads(NULL, bf, n, threads, iters, orders);
 	}
 	snprintf(name, sizeof(name), "P1-lookup-%uh-%dt", n, threads);
 	bench_report(name, bench_median(s, BENCH_REPS), "ns/lookup",
 		     bench_median(base, BENCH_REPS));
+	snprintf(name, sizeof(name), "P1-lookup-futex-%uh-%dt", n, threads);
+	bench_report(name, bench_median(s, BENCH_REPS), "ns/lookup",
+		     bench_median(basef, BENCH_REPS));
 }
 
 /* P5: heap bytes per live bo, table storage included (buckets grow in

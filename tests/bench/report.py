@@ -13,7 +13,7 @@ LINE = re.compile(r'^(\S+) (\S+) (\S+) \(baseline (?:(\S+) \S+|-), (\S+)\)$')
 
 # name regex -> (what is compared, limit on the ratio, description)
 GOALS = [
-    (r'^P1-lookup-\d+h-2t$', 'ratio', 0.20,
+    (r'^P1-lookup-(futex-)?\d+h-2t$', 'ratio', 0.20,
      'lookup at 2 threads at least 5x faster than the baseline'),
     # strace -c diffs also count the harness (barrier, join: futex when a
     # thread waits), so only the seccomp figure is exact for the loop.
@@ -78,11 +78,13 @@ def plots(out, res):
                'set title "P1: handle lookup + release (ns, lower is better)"',
                'set ylabel "ns per lookup"',
                'plot "%s" using 2:xtic(1) title "shws (lock-free table)", '
-               '"" using 3 title "baseline (mutex + hash table)"' % f]
+               '"" using 3 title "baseline (pthread or futex mutex + hash '
+               'table)"' % f]
     p2 = {k: v for k, v in table(res, 'P2-').items()}
     if p2:
+        # P2-unref-not-last has no kernel baseline: not in the bars.
         f = dat(out, 'p2', [(k, v['value'], v['baseline'])
-                            for k, v in p2.items()])
+                            for k, v in p2.items() if v['baseline']])
         gp += ['set output "%s/p2-import.png"' % out,
                'set title "P2: dma-buf import/release in the VM (ns; TCG: '
                'only the ratio counts)"',
