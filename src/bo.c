@@ -31,10 +31,11 @@
 /* What file->bos points to. */
 struct bo_file {
 	struct shws_bo_table table;
-	/* flink name -> bo, chained through bo->name_next. Under the file's
-	 * lock. GEM_OPEN returns a new handle on every call, so the name is
-	 * the only dedupe key for flink imports. */
-	struct shws_bo *names[NAME_BUCKETS];
+	/* flink name -> bo: chains of handles linked through bo->name_next
+	 * (0 ends a chain). Under the file's lock. GEM_OPEN returns a new
+	 * handle on every call, so the name is the only dedupe key for flink
+	 * imports. */
+	uint32_t names[NAME_BUCKETS];
 };
 
 /* A translation: @target is the same buffer in another file, held with a
@@ -135,17 +136,23 @@ void shws_bo_file_fini(struct shws_file *file)
 	file->bos = NULL;
 }
 
-static struct shws_bo **name_chain(struct bo_file *bf, uint32_t name)
+static uint32_t *name_chain(struct bo_file *bf, uint32_t name)
 {
 	return &bf->names[name % NAME_BUCKETS];
 }
 
+/* The bo of a chained handle (0: none). Chained handles are live. */
+static struct shws_bo *name_bo(struct bo_file *bf, uint32_t handle)
+{
+	return handle ? shws_bo_table_slot(&bf->table, handle) : NULL;
+}
+
 static struct shws_bo *name_find(struct bo_file *bf, uint32_t name)
 {
-	struct shws_bo *bo = *name_chain(bf, name);
+	struct shws_bo *bo = name_bo(bf, *name_chain(bf, name));
 
 	while (bo && bo->flink_name != name)
-		bo = bo->name_next;
+		bo = name_bo(bf, bo->name_next);
 	return bo;
 }
 
@@ -154,24 +161,24 @@ static struct shws_bo *name_find(struct bo_file *bf, uint32_t name)
 static void name_set_locked(struct bo_file *bf, struct shws_bo *bo,
 			    uint32_t name)
 {
-	struct shws_bo **chain = name_chain(bf, name);
+	uint32_t *chain = name_chain(bf, name);
 
 	bo->flink_name = name;
 	if (name_find(bf, name))
 		return;
 	bo->name_next = *chain;
-	*chain = bo;
+	*chain = bo->handle;
 }
 
 static void name_remove_locked(struct bo_file *bf, struct shws_bo *bo)
 {
-	struct shws_bo **p = name_chain(bf, bo->flink_name);
+	uint32_t *p = name_chain(bf, bo->flink_name);
 
-	while (*p && *p != bo)
-		p = &(*p)->name_next;
+	while (*p && *p != bo->handle)
+		p = &name_bo(bf, *p)->name_next;
 	if (*p)
 		*p = bo->name_next;
-	bo->name_next = NULL;
+	bo->name_next = 0;
 	bo->flink_name = 0;
 }
 
@@ -212,7 +219,7 @@ static void bo_init_locked(struct shws_bo *bo, struct shws_file *file,
 	bo->file = file;
 	bo->size = size;
 	bo->flink_name = 0;
-	bo->name_next = NULL;
+	bo->name_next = 0;
 	bo->xlat = NULL;
 	for (unsigned t = 0; t < SHWS_BO_TAGS; t++)
 		atomic_store_explicit(&bo->tag_refs[t], 0,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Type-stable, lock-free-readable GEM handle table. See bo_table.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "bo_table.h"
 
@@ -22,10 +23,13 @@ void shws_bo_table_fini(struct shws_bo_table *table)
 static struct shws_bo *bucket_new(unsigned k, uint32_t n)
 {
 	uint32_t first = k ? n : 0; /* bucket k >= 1 starts at its size */
-	struct shws_bo *b = calloc(n, sizeof(*b));
+	struct shws_bo *b;
 
+	/* n * 64 bytes: a multiple of the alignment, as C11 requires. */
+	b = aligned_alloc(SHWS_BO_SLOT_SIZE, (size_t)n * sizeof(*b));
 	if (!b)
 		return NULL;
+	memset(b, 0, (size_t)n * sizeof(*b));
 	for (uint32_t i = 0; i < n; i++)
 		b[i].handle = first + i;
 	return b;

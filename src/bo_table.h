@@ -46,26 +46,35 @@ struct shws_bo_xlat;
 #define SHWS_BO_TABLE_MIN_SHIFT 6
 #define SHWS_BO_TABLE_BUCKETS (32 - SHWS_BO_TABLE_MIN_SHIFT + 1)
 
+/* One cache line per bo: the slots of a bucket are 64-byte aligned, so a
+ * lookup touches one line and neighbours never share one (measured: the
+ * 2-thread lookup, docs/performance.md P1). */
+#define SHWS_BO_SLOT_SIZE 64
+
 struct shws_bo {
 	/* Total references; 0 = slot free. */
-	_Atomic uint32_t refcnt;
+	_Alignas(SHWS_BO_SLOT_SIZE) _Atomic uint32_t refcnt;
 	/* References per tag, for attribution and double-unref detection.
 	 * Their sum equals refcnt except transiently. */
 	_Atomic uint32_t tag_refs[SHWS_BO_TAGS];
 	/* Written once when the bucket is allocated. */
 	uint32_t handle;
 
+	/* Under the file's lock: the flink name, and the next handle on its
+	 * name chain (0 ends it; bo.c). */
+	uint32_t flink_name;
+	uint32_t name_next;
+
 	/* Written while unreachable (refcnt 0), read by reference holders. */
 	struct shws_file *file;
 	uint64_t size;
 
-	/* Under the file's lock. */
-	uint32_t flink_name;
-	struct shws_bo *name_next;
-
 	/* Under bo.c's translation lock. */
 	struct shws_bo_xlat *xlat;
 };
+
+_Static_assert(sizeof(struct shws_bo) == SHWS_BO_SLOT_SIZE,
+	       "struct shws_bo must fill exactly one cache line");
 
 struct shws_bo_table {
 	_Atomic(struct shws_bo *) bucket[SHWS_BO_TABLE_BUCKETS];

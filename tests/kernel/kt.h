@@ -73,6 +73,30 @@ static inline uint32_t kt_create_dumb(int fd, uint32_t width, uint32_t height,
 	return c.handle;
 }
 
+/* A 64 x 64 (32 bpp) dumb buffer through @fd whose words read seed + i;
+ * returns its handle. */
+#define KT_PATTERN_SIZE (64 * 64 * 4)
+
+static inline uint32_t kt_make_pattern(int fd, uint32_t seed)
+{
+	uint64_t size;
+	uint32_t handle = kt_create_dumb(fd, 64, 64, &size);
+	struct drm_mode_map_dumb m = { .handle = handle };
+	uint32_t *p;
+
+	CHECK_INT(size, >=, KT_PATTERN_SIZE);
+	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m))
+		test_fail("MAP_DUMB: %s", strerror(errno));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)m.offset);
+	if (p == MAP_FAILED)
+		test_fail("mmap of a dumb buffer: %s", strerror(errno));
+	for (uint64_t i = 0; i < size / 4; i++)
+		p[i] = seed + (uint32_t)i;
+	munmap(p, size);
+	return handle;
+}
+
 /* Live dma-bufs system-wide, from debugfs (the leak oracle). */
 static inline int kt_dmabuf_count(void)
 {

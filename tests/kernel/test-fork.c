@@ -23,27 +23,7 @@
 #include "kt.h"
 #include "test.h"
 
-#define SIZE (64 * 64 * 4)
-
-static uint32_t make_buffer(int fd, uint32_t seed)
-{
-	struct drm_mode_create_dumb c = { .width = 64, .height = 64, .bpp = 32 };
-	struct drm_mode_map_dumb m = { 0 };
-	uint32_t *p;
-	unsigned i;
-
-	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
-	CHECK_INT(c.size, >=, SIZE);
-	m.handle = c.handle;
-	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
-	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)m.offset);
-	CHECK(p != MAP_FAILED);
-	for (i = 0; i < SIZE / 4; i++)
-		p[i] = seed + i;
-	munmap(p, SIZE);
-	return c.handle;
-}
+#define SIZE KT_PATTERN_SIZE
 
 /* The buffer behind @handle still holds @seed's pattern. */
 static void check_buffer(int fd, uint32_t handle, uint32_t seed)
@@ -148,8 +128,8 @@ int main(void)
 	app_fd = kt_open_driver("vgem", KT_PRIMARY);
 	CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &parent_file));
 	CHECK(!shws_file_inherited(parent_file));
-	h1 = make_buffer(shws_file_fd(parent_file), 0x11110000);
-	h2 = make_buffer(shws_file_fd(parent_file), 0x22220000);
+	h1 = kt_make_pattern(shws_file_fd(parent_file), 0x11110000);
+	h2 = kt_make_pattern(shws_file_fd(parent_file), 0x22220000);
 	CHECK_OK(drmPrimeHandleToFD(shws_file_fd(parent_file), h1,
 				    DRM_CLOEXEC | DRM_RDWR, &buf1_fd));
 

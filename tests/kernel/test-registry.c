@@ -116,26 +116,6 @@ static void test_cross_device(void)
 	test_pass("cross-device");
 }
 
-/* A dumb buffer through @fd, filled with @seed; returns its handle. */
-static uint32_t make_buffer(int fd, uint32_t seed)
-{
-	struct drm_mode_create_dumb c = { .width = 64, .height = 64, .bpp = 32 };
-	struct drm_mode_map_dumb m = { 0 };
-	uint32_t *p;
-	unsigned i;
-
-	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &c));
-	m.handle = c.handle;
-	CHECK_SYS(drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &m));
-	p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)m.offset);
-	CHECK(p != MAP_FAILED);
-	for (i = 0; i < c.size / 4; i++)
-		p[i] = seed + i;
-	munmap(p, c.size);
-	return c.handle;
-}
-
 /* The three "APIs" receive one description by three paths (the fd itself,
  * a dup, SCM_RIGHTS) and must share one shws_file. */
 static void test_three_apis(const char *driver)
@@ -181,7 +161,7 @@ static void test_three_apis(const char *driver)
 		       "/dev/dri/renderD", 16));
 
 	/* The app closes every fd it had: nothing changes for shws. */
-	h = make_buffer(shws_file_fd(gl), 0x1000);
+	h = kt_make_pattern(shws_file_fd(gl), 0x1000);
 	close(app);
 	close(vk_fd);
 	close(va_fd);
@@ -267,8 +247,8 @@ static void test_bad_input(void)
 	char path[64];
 	uint32_t h, h2;
 
-	h = make_buffer(card, 1);
-	h2 = make_buffer(card, 2);
+	h = kt_make_pattern(card, 1);
+	h2 = kt_make_pattern(card, 2);
 	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf));
 	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf2));
 	CHECK_OK(drmPrimeHandleToFD(card, h2, DRM_CLOEXEC | DRM_RDWR, &other));
