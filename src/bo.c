@@ -530,14 +530,38 @@ static int prime_fd_to_handle(int drm_fd, int fd, uint32_t *handle)
 	return 0;
 }
 
-/* Kept small and inline: a dedupe hit runs lock, ioctl, slot, try_ref,
- * tag, unlock and nothing else. */
+/* Under the lock, after the kernel returned @handle for dma-buf @fd and
+ * the handle is not live in the table: a new bo (or ENOMEM). Out of line:
+ * it keeps the dedupe hit's code (and its register saves) small. */
+static __attribute__((noinline)) int import_new_locked(struct shws_file *file,
+							int fd, uint32_t handle,
+							unsigned tag,
+							struct shws_bo **out)
+{
+	bool live;
+	struct shws_bo *bo = slot_locked(file, handle, &live);
+
+	if (!bo) {
+		/* Only a handle that was not live can fail here (the slot
+		 * allocation happens first), so it is new and ours to close. */
+		close_handle_locked(file, handle);
+		return -ENOMEM;
+	}
+	if (live) /* the caller found the bucket missing; still the lock */
+		shws_bo_tag_get(bo, tag);
+	else
+		bo_init_locked(bo, file, dmabuf_size(fd), tag);
+	*out = bo;
+	return 0;
+}
+
+/* The dedupe hit is lock, ioctl, slot, two increments, unlock: keep it
+ * that, inline and with nothing else on its path. */
 static inline int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 				struct shws_bo **out)
 {
 	struct shws_bo *bo;
 	uint32_t handle;
-	bool live;
 	int ret;
 
 	if (fd < 0)
@@ -552,19 +576,17 @@ static inline int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 	ret = prime_fd_to_handle(file->fd, fd, &handle);
 	if (ret)
 		goto out;
-	bo = slot_locked(file, handle, &live);
-	if (!bo) {
-		/* Only a handle that was not live can fail here (the slot
-		 * allocation happens first), so it is new and ours to close. */
-		close_handle_locked(file, handle);
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (live)
+	bo = shws_bo_table_slot(&bo_file(file)->table, handle);
+	/* Under the lock a live bo stays live: only a locked unref takes
+	 * the count to 0, and lock-free ones stop at 1. So a plain
+	 * increment is enough here, no increment-unless-zero loop. */
+	if (bo && atomic_load_explicit(&bo->refcnt, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&bo->refcnt, 1, memory_order_relaxed);
 		shws_bo_tag_get(bo, tag);
-	else
-		bo_init_locked(bo, file, dmabuf_size(fd), tag);
-	*out = bo;
+		*out = bo;
+	} else {
+		ret = import_new_locked(file, fd, handle, tag, out);
+	}
 out:
 	file_unlock(file);
 	return ret;
