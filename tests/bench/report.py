@@ -74,7 +74,9 @@ def plots(out, res):
     if p1:
         f = dat(out, 'p1', [(k, v['value'], v['baseline'])
                             for k, v in p1.items()])
-        gp += ['set output "%s/p1-lookup.png"' % out,
+        gp += ['set xtics rotate by -30 left', 'set bmargin 6',
+               'set offsets 0, 0, graph 0.3, 0',
+               'set output "%s/p1-lookup.png"' % out,
                'set title "P1: handle lookup + release (ns, lower is better)"',
                'set ylabel "ns per lookup"',
                'plot "%s" using 2:xtic(1) title "shws (lock-free table)", '
@@ -85,7 +87,8 @@ def plots(out, res):
         # P2-unref-not-last has no kernel baseline: not in the bars.
         f = dat(out, 'p2', [(k, v['value'], v['baseline'])
                             for k, v in p2.items() if v['baseline']])
-        gp += ['set output "%s/p2-import.png"' % out,
+        gp += ['set xtics norotate', 'set bmargin', 'set offsets 0, 0, 0, 0',
+               'set output "%s/p2-import.png"' % out,
                'set title "P2: dma-buf import/release in the VM (ns; TCG: '
                'only the ratio counts)"',
                'set ylabel "ns per operation"',
