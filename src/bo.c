@@ -547,7 +547,7 @@ static __attribute__((noinline)) int import_new_locked(struct shws_file *file,
 		close_handle_locked(file, handle);
 		return -ENOMEM;
 	}
-	if (live) /* the caller found the bucket missing; still the lock */
+	if (live) /* not reached: the caller holds the lock and saw it free */
 		shws_bo_tag_get(bo, tag);
 	else
 		bo_init_locked(bo, file, dmabuf_size(fd), tag);
