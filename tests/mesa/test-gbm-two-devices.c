@@ -10,6 +10,11 @@
  * fails with ENOENT and its map returns NULL. With the shws series both
  * devices share one handle table and the buffer survives.
  *
+ * The last two cases do the same with a dumb (cursor) buffer of the first
+ * device, destroyed before or after the second device's import: gbm's dri
+ * backend made it with CREATE_DUMB and freed it with DESTROY_DUMB, which
+ * kills the import's handle too (patch 0003 routes it through shws).
+ *
  * Exit status: 0 the buffer survived in every case; 3 the bug reproduced
  * (the first device's buffer died); 1 anything else went wrong (a setup
  * failure never counts as a reproduction).
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gbm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +128,83 @@ static int run_case(const char *name, int fd, int fd2)
 	return broken;
 }
 
+/*
+ * The same with a dumb buffer of the first device (a cursor: ARGB8888,
+ * GBM_BO_USE_CURSOR | GBM_BO_USE_WRITE, which gbm's dri backend makes with
+ * CREATE_DUMB and used to end with DESTROY_DUMB). gbm cannot export a dumb
+ * buffer, so the test exports its handle with PRIME, as a compositor
+ * handing its cursor to another API would. @creator_first: destroy the
+ * dumb buffer first and check the import, else the other way round.
+ * Returns 1 if the bug reproduced, 0 if the survivor survived.
+ */
+static int run_dumb_case(const char *name, int fd, int fd2, bool creator_first)
+{
+	static uint32_t pixels[W * H];
+	struct gbm_device *dev1 = gbm_create_device(fd);
+	struct gbm_device *dev2 = gbm_create_device(fd2);
+	struct gbm_import_fd_data imp;
+	struct gbm_bo *bo1, *bo2;
+	int dmabuf, again, broken = 0, r;
+	uint32_t h1;
+
+	CHECK(dev1 && dev2);
+	bo1 = gbm_bo_create(dev1, W, H, GBM_FORMAT_ARGB8888,
+			    GBM_BO_USE_CURSOR | GBM_BO_USE_WRITE);
+	if (!bo1)
+		test_fail("%s: gbm_bo_create (cursor): %s", name, strerror(errno));
+	for (int i = 0; i < W * H; i++)
+		pixels[i] = PATTERN;
+	CHECK_INT(gbm_bo_get_stride(bo1), ==, W * 4);
+	CHECK_INT(gbm_bo_write(bo1, pixels, sizeof(pixels)), ==, 0);
+	h1 = gbm_bo_get_handle(bo1).u32;
+	CHECK_SYS(drmPrimeHandleToFD(fd, h1, DRM_CLOEXEC | DRM_RDWR, &dmabuf));
+
+	imp = (struct gbm_import_fd_data){ .fd = dmabuf, .width = W, .height = H,
+		.stride = W * 4, .format = GBM_FORMAT_ARGB8888 };
+	bo2 = gbm_bo_import(dev2, GBM_BO_IMPORT_FD, &imp, GBM_BO_USE_RENDERING);
+	if (!bo2)
+		test_fail("%s: gbm_bo_import: %s", name, strerror(errno));
+	printf("%s: device 1 dumb handle %u, device 2 import handle %u\n", name,
+	       h1, gbm_bo_get_handle(bo2).u32);
+	CHECK_INT(gbm_bo_get_handle(bo2).u32, ==, h1);
+	CHECK_INT(check_pattern(bo2), ==, 0);
+
+	if (creator_first) {
+		gbm_bo_destroy(bo1);
+		again = gbm_bo_get_fd(bo2);
+		if (again < 0) {
+			printf("%s: BROKEN: import export after the dumb buffer's destroy: %s\n",
+			       name, strerror(errno));
+			broken = 1;
+		} else {
+			close(again);
+		}
+		r = check_pattern(bo2);
+		if (r) {
+			printf("%s: BROKEN: import map after the dumb buffer's destroy: %s\n",
+			       name, r == -1 ? "NULL" : "wrong contents");
+			broken = 1;
+		}
+		gbm_bo_destroy(bo2);
+	} else {
+		gbm_bo_destroy(bo2);
+		if (drmPrimeHandleToFD(fd, h1, DRM_CLOEXEC, &again)) {
+			printf("%s: BROKEN: dumb buffer export after the import's destroy: %s\n",
+			       name, strerror(errno));
+			broken = 1;
+		} else {
+			close(again);
+		}
+		gbm_bo_destroy(bo1);
+	}
+	if (!broken)
+		printf("%s: OK: the other device's buffer survived\n", name);
+	close(dmabuf);
+	gbm_device_destroy(dev2);
+	gbm_device_destroy(dev1);
+	return broken;
+}
+
 int main(void)
 {
 	int fds0 = test_fd_count();
@@ -133,6 +216,9 @@ int main(void)
 	broken |= run_case("same fd", fd, fd);
 	fd2 = CHECK_SYS(fcntl(fd, F_DUPFD_CLOEXEC, 0));
 	broken |= run_case("dup fd", fd, fd2);
+	broken |= run_dumb_case("cursor, import destroyed first", fd, fd2, false);
+	broken |= run_dumb_case("cursor, dumb buffer destroyed first", fd, fd2,
+				true);
 	close(fd2);
 	close(fd);
 	CHECK_INT(test_fd_count(), ==, fds0);
