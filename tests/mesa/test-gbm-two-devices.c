@@ -70,6 +70,27 @@ static int check_pattern(struct gbm_bo *bo)
 	return ret;
 }
 
+/* Whether @bo survived what @when says: it must still export and map with
+ * the pattern. Returns 1 (and says why) if it did not. */
+static int died(const char *name, const char *when, struct gbm_bo *bo)
+{
+	int fd = gbm_bo_get_fd(bo), r, broken = 0;
+
+	if (fd < 0) {
+		printf("%s: BROKEN: export %s: %s\n", name, when, strerror(errno));
+		broken = 1;
+	} else {
+		close(fd);
+	}
+	r = check_pattern(bo);
+	if (r) {
+		printf("%s: BROKEN: map %s: %s\n", name, when,
+		       r == -1 ? "NULL" : "wrong contents");
+		broken = 1;
+	}
+	return broken;
+}
+
 /* Returns 1 if the bug reproduced, 0 if the buffer survived. */
 static int run_case(const char *name, int fd, int fd2)
 {
@@ -77,7 +98,7 @@ static int run_case(const char *name, int fd, int fd2)
 	struct gbm_device *dev2 = gbm_create_device(fd2);
 	struct gbm_bo *bo1, *bo2;
 	struct gbm_import_fd_data imp;
-	int dmabuf, dmabuf2, broken = 0, r;
+	int dmabuf, broken;
 	uint32_t h1, h2;
 
 	CHECK(dev1 && dev2);
@@ -104,20 +125,8 @@ static int run_case(const char *name, int fd, int fd2)
 
 	gbm_bo_destroy(bo2);
 
-	dmabuf2 = gbm_bo_get_fd(bo1);
-	if (dmabuf2 < 0) {
-		printf("%s: BROKEN: device 1 export after device 2 destroyed its import: %s\n",
-		       name, strerror(errno));
-		broken = 1;
-	} else {
-		close(dmabuf2);
-	}
-	r = check_pattern(bo1);
-	if (r) {
-		printf("%s: BROKEN: device 1 map after device 2 destroyed its import: %s\n",
-		       name, r == -1 ? "NULL" : "wrong contents");
-		broken = 1;
-	}
+	broken = died(name, "of device 1's buffer after device 2 destroyed its import",
+		      bo1);
 	if (!broken)
 		printf("%s: OK: device 1's buffer survived (export and map)\n", name);
 
@@ -144,7 +153,7 @@ static int run_dumb_case(const char *name, int fd, int fd2, bool creator_first)
 	struct gbm_device *dev2 = gbm_create_device(fd2);
 	struct gbm_import_fd_data imp;
 	struct gbm_bo *bo1, *bo2;
-	int dmabuf, again, broken = 0, r;
+	int dmabuf, again, broken = 0;
 	uint32_t h1;
 
 	CHECK(dev1 && dev2);
@@ -171,20 +180,8 @@ static int run_dumb_case(const char *name, int fd, int fd2, bool creator_first)
 
 	if (creator_first) {
 		gbm_bo_destroy(bo1);
-		again = gbm_bo_get_fd(bo2);
-		if (again < 0) {
-			printf("%s: BROKEN: import export after the dumb buffer's destroy: %s\n",
-			       name, strerror(errno));
-			broken = 1;
-		} else {
-			close(again);
-		}
-		r = check_pattern(bo2);
-		if (r) {
-			printf("%s: BROKEN: import map after the dumb buffer's destroy: %s\n",
-			       name, r == -1 ? "NULL" : "wrong contents");
-			broken = 1;
-		}
+		broken = died(name, "of the import after the dumb buffer's destroy",
+			      bo2);
 		gbm_bo_destroy(bo2);
 	} else {
 		gbm_bo_destroy(bo2);
