@@ -538,8 +538,10 @@ static __attribute__((noinline)) int import_new_locked(struct shws_file *file,
 							unsigned tag,
 							struct shws_bo **out)
 {
-	bool live;
-	struct shws_bo *bo = slot_locked(file, handle, &live);
+	bool created;
+	struct shws_bo *bo = get_or_insert_locked(file, handle,
+						  dmabuf_size(fd), tag,
+						  &created);
 
 	if (!bo) {
 		/* Only a handle that was not live can fail here (the slot
@@ -547,10 +549,6 @@ static __attribute__((noinline)) int import_new_locked(struct shws_file *file,
 		close_handle_locked(file, handle);
 		return -ENOMEM;
 	}
-	if (live) /* not reached: the caller holds the lock and saw it free */
-		shws_bo_tag_get(bo, tag);
-	else
-		bo_init_locked(bo, file, dmabuf_size(fd), tag);
 	*out = bo;
 	return 0;
 }
