@@ -30,28 +30,13 @@
 #include <shws/shws.h>
 
 #include "bench.h"
+#include "kernel/kt.h"
 
-/* Each call is a new open file description of vgem's primary node. */
+/* Each call is a new open file description of vgem's primary node
+ * (kt_open_driver() fails the run, like bench_die(), when there is none). */
 static int open_vgem(void)
 {
-	char path[64], name[64];
-
-	for (int i = 0; i < 16; i++) {
-		drmVersionPtr v;
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		snprintf(name, sizeof(name), "%s", v ? v->name : "");
-		drmFreeVersion(v);
-		if (!strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	bench_die("no vgem primary node (is this the test VM?)");
+	return kt_open_driver("vgem", KT_PRIMARY);
 }
 
 /* A 4 KiB dumb buffer's dma-buf (the handle stays in @fd). */
