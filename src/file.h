@@ -69,8 +69,6 @@ struct shws_file {
 	struct shws_file *next;      /* in device->files, registry lock */
 };
 
-/* true in a child process for a file created before fork(): the handle
- * table must then refuse ioctls (-ECHILD) and never GEM_CLOSE. */
 /* The process's fork generation: bumped in the child by registry.c's
  * atfork handler. Read on every lookup, so inline (no call). */
 extern atomic_uint shws_fork_generation;
@@ -81,6 +79,8 @@ static inline unsigned shws_registry_generation(void)
 				    memory_order_relaxed);
 }
 
+/* true in a child process for a file created before fork(): the handle
+ * table must then refuse ioctls (-ECHILD) and never GEM_CLOSE. */
 static inline bool shws_file_inherited(const struct shws_file *file)
 {
 	return file->generation != shws_registry_generation();
