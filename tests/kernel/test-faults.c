@@ -8,7 +8,8 @@
  *    fd-creating call: 0 or -EMFILE (identity: UNKNOWN), and the fd table
  *    is exactly as before once the results are closed.
  *  - alloc-failure: this program is linked with -Wl,--wrap for malloc,
- *    calloc, realloc and strdup, which also covers libshws's objects (the
+ *    calloc, realloc, aligned_alloc (the handle table's buckets) and
+ *    strdup, which also covers libshws's objects (the
  *    internal static library): the Nth allocation of a whole scenario
  *    fails, for N = 1, 2, ... until the scenario runs without reaching N.
  *    Every call returns 0 or -ENOMEM; fds and dma-bufs return to the
@@ -34,10 +35,12 @@
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t align, size_t n);
 char *__real_strdup(const char *s);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
+void *__wrap_aligned_alloc(size_t align, size_t n);
 char *__wrap_strdup(const char *s);
 
 static atomic_long fail_at;    /* 0: disarmed */
@@ -67,6 +70,11 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_realloc(void *p, size_t n)
 {
 	return inject() ? NULL : __real_realloc(p, n);
+}
+
+void *__wrap_aligned_alloc(size_t align, size_t n)
+{
+	return inject() ? NULL : __real_aligned_alloc(align, n);
 }
 
 char *__wrap_strdup(const char *s)
