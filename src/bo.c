@@ -1,562 +1,265 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Buffer objects: one refcounted record per (file, GEM handle), shared by
- * every API of the process. See include/shws/bo.h for the contract and
- * docs/handle-tables.md for why each rule exists.
+ * every API of the process, stored inline in the file's handle table. See
+ * include/shws/bo.h for the contract and docs/handle-tables.md for why
+ * each rule exists.
+ *
+ * A live bo holds its file through the registry (a hold, not an API
+ * reference). Nothing else holds anything: a translation hands the caller
+ * a bo of its own, and the cache of translations is weak (checked against
+ * the target's incarnation number before use), so no reference cycle can
+ * form and nothing needs collecting.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <xf86drm.h>
-
 #include <shws/bo.h>
+#include <shws/identity.h>
 
-#include "bo.h"
 #include "bo_table.h"
-#include "file.h"
-#include "private.h"
+#include "file_priv.h"
+#include "gem.h"
+#include "registry_priv.h"
+#include "util.h"
 
-#define NAME_BUCKETS 64
+/* At most this many cached translations per bo (one per other file of the
+ * device in practice; a dead file's entry is replaced, never followed). */
+#define XLAT_CACHE_MAX 4
 
-/* A live bo holds a reference on its file. It is nobody's API reference,
- * and the file module counts per api only valid enum shws_api values, so
- * the hold uses the first invalid one: the file's per-api statistics show
- * only what the APIs hold. */
-#define FILE_HOLD ((enum shws_api)SHWS_API_COUNT)
-
-/* What file->bos points to. */
-struct bo_file {
-	struct shws_bo_table table;
-	/* flink name -> bo: chains of handles linked through bo->name_next
-	 * (0 ends a chain). Under the file's lock. GEM_OPEN returns a new
-	 * handle on every call, so the name is the only dedupe key for flink
-	 * imports. */
-	uint32_t names[NAME_BUCKETS];
+/* A cached translation: the same buffer was @handle in @file, in the
+ * incarnation @gen of that slot. A weak reference: valid only if that
+ * slot is still live with the same @gen. */
+struct xlat {
+	const struct shws_file *file;
+	uint32_t handle;
+	uint32_t gen;
+	struct xlat *next;
 };
 
-/* A translation: @target is the same buffer in another file, held with a
- * SHWS_BO_TAG_SHWS reference by the bo whose list this is on. */
-struct shws_bo_xlat {
-	struct shws_bo *target;
-	struct shws_bo_xlat *next;
+struct shws_bo {
+	_Alignas(SHWS_BO_SLOT_SIZE) struct shws_slot slot;
+	/* References per api, for attribution and double-unref detection.
+	 * Their sum equals slot.refcnt except transiently. */
+	_Atomic uint32_t api_refs[SHWS_API_COUNT];
+	/* Incarnation number, new each time the slot becomes live. */
+	uint32_t gen;
+	/* Written while unreachable (refcnt 0), read by reference holders. */
+	struct shws_file *file;
+	uint64_t size;
+	/* Under the file's lock. */
+	struct xlat *xlat;
 };
 
-/* Protects every bo's xlat list. Translations are rare (display export),
- * so one process-wide lock is enough. Order: a file's lock, then this;
- * never the other way round (unrefs that may take a file lock happen
- * after this is dropped). */
-static pthread_mutex_t xlat_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t xlat_once = PTHREAD_ONCE_INIT;
+_Static_assert(sizeof(struct shws_bo) == SHWS_BO_SLOT_SIZE,
+	       "struct shws_bo fills exactly one slot of the table");
+_Static_assert(SHWS_BO_HANDLE_MAX == SHWS_BO_TABLE_HANDLE_MAX,
+	       "the documented limit is the table's");
 
-/* Held across fork(), as the registry lock is, so a child's new files can
- * translate even if a parent thread was translating at that moment. Safe:
- * nothing is ever locked while xlat_lock is held. */
-static void xlat_before_fork(void)
+/* Incarnations: 32 bits wrap after 4 billion buffers; a stale cache entry
+ * matches only if the same file, handle and number come back. */
+static atomic_uint next_gen = 1;
+
+static struct shws_bo *bo_of(struct shws_slot *slot)
 {
-	pthread_mutex_lock(&xlat_lock);
+	return slot ? shws_container_of(slot, struct shws_bo, slot) : NULL;
 }
 
-static void xlat_after_fork(void)
+static void api_get(struct shws_bo *bo, enum shws_api api)
 {
-	pthread_mutex_unlock(&xlat_lock);
+	atomic_fetch_add_explicit(&bo->api_refs[api], 1, memory_order_relaxed);
 }
 
-static void xlat_install_atfork(void)
+/* false if @api holds no reference on @bo (a double unref). */
+static bool api_put(struct shws_bo *bo, enum shws_api api)
 {
-	pthread_atfork(xlat_before_fork, xlat_after_fork, xlat_after_fork);
-}
+	uint32_t v = atomic_load_explicit(&bo->api_refs[api],
+					  memory_order_relaxed);
 
-static void xlat_lock_take(void)
-{
-	pthread_once(&xlat_once, xlat_install_atfork);
-	pthread_mutex_lock(&xlat_lock);
-}
-
-static void xlat_lock_drop(void)
-{
-	pthread_mutex_unlock(&xlat_lock);
-}
-
-static inline void bo_release(struct shws_bo *bo);
-static void bo_put_tag(struct shws_bo *bo, unsigned tag);
-
-static struct bo_file *bo_file(const struct shws_file *file)
-{
-	return file->bos;
-}
-
-static bool api_valid(enum shws_api api)
-{
-	return (unsigned)api < SHWS_API_COUNT;
-}
-
-static const char *tag_name(unsigned tag)
-{
-	return tag == SHWS_BO_TAG_SHWS ? "shws" : shws_api_name(tag);
-}
-
-static int neg_errno(void)
-{
-	return errno ? -errno : -EIO;
-}
-
-/* --- The file's tables ------------------------------------------------ */
-
-int shws_bo_file_init(struct shws_file *file)
-{
-	struct bo_file *bf = calloc(1, sizeof(*bf));
-
-	if (!bf)
-		return -ENOMEM;
-	shws_bo_table_init(&bf->table);
-	file->bos = bf;
-	return 0;
-}
-
-static void log_leftover(struct shws_bo *bo, void *data)
-{
-	(void)data;
-	shws_dbg("bo handle %u (%llu bytes) left in a dying file",
-		 bo->handle, (unsigned long long)bo->size);
-}
-
-void shws_bo_file_fini(struct shws_file *file)
-{
-	struct bo_file *bf = file->bos;
-
-	if (!bf)
-		return;
-	shws_bo_table_foreach(&bf->table, log_leftover, NULL);
-	shws_bo_table_fini(&bf->table);
-	free(bf);
-	file->bos = NULL;
-}
-
-static uint32_t *name_chain(struct bo_file *bf, uint32_t name)
-{
-	return &bf->names[name % NAME_BUCKETS];
-}
-
-/* The bo of a chained handle (0: none). Chained handles are live. */
-static struct shws_bo *name_bo(struct bo_file *bf, uint32_t handle)
-{
-	return handle ? shws_bo_table_slot(&bf->table, handle) : NULL;
-}
-
-static struct shws_bo *name_find(struct bo_file *bf, uint32_t name)
-{
-	struct shws_bo *bo = name_bo(bf, *name_chain(bf, name));
-
-	while (bo && bo->flink_name != name)
-		bo = name_bo(bf, bo->name_next);
-	return bo;
-}
-
-/* Records @name on @bo, and in the name table unless another handle of
- * this file already stands for that name (GEM_OPEN made a second one). */
-static void name_set_locked(struct bo_file *bf, struct shws_bo *bo,
-			    uint32_t name)
-{
-	uint32_t *chain = name_chain(bf, name);
-
-	bo->flink_name = name;
-	if (name_find(bf, name))
-		return;
-	bo->name_next = *chain;
-	*chain = bo->handle;
-}
-
-static void name_remove_locked(struct bo_file *bf, struct shws_bo *bo)
-{
-	uint32_t *p = name_chain(bf, bo->flink_name);
-
-	while (*p && *p != bo->handle)
-		p = &name_bo(bf, *p)->name_next;
-	if (*p)
-		*p = bo->name_next;
-	bo->name_next = 0;
-	bo->flink_name = 0;
+	do {
+		if (v == 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&bo->api_refs[api], &v,
+							v - 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
 }
 
 /* --- Life and death of a slot ------------------------------------------ */
 
-static void file_lock(struct shws_file *file)
-{
-	shws_mutex_lock(&file->lock);
-}
-
-static void file_unlock(struct shws_file *file)
-{
-	shws_mutex_unlock(&file->lock);
-}
-
-/* Under the file's lock, right after the kernel returned @handle: its
- * slot. *@live says whether the handle is live (then the caller now holds
- * a reference on it, tag still to add) or the slot is free for
- * bo_init_locked(). NULL only on ENOMEM. */
-static inline struct shws_bo *slot_locked(struct shws_file *file,
-					  uint32_t handle, bool *live)
-{
-	struct shws_bo_table *table = &bo_file(file)->table;
-	struct shws_bo *bo = shws_bo_table_slot(table, handle);
-
-	if (!bo) /* the first handle of its bucket */
-		bo = shws_bo_table_slot_alloc(table, handle);
-	*live = bo && shws_bo_try_ref(bo);
-	return bo;
-}
-
 /* Under the file's lock: fills a free slot and makes it live with one
- * reference tagged @tag. Every field is written before the publishing
- * store, while no lock-free reader can win a reference. */
+ * reference for @api. Every field is written before the publishing store,
+ * while no lock-free reader can win a reference. */
 static void bo_init_locked(struct shws_bo *bo, struct shws_file *file,
-			   uint64_t size, unsigned tag)
+			   uint64_t size, enum shws_api api)
 {
 	bo->file = file;
 	bo->size = size;
-	bo->flink_name = 0;
-	bo->name_next = 0;
+	bo->slot.name = 0;
+	bo->slot.name_next = 0;
 	bo->xlat = NULL;
-	for (unsigned t = 0; t < SHWS_BO_TAGS; t++)
-		atomic_store_explicit(&bo->tag_refs[t], 0,
+	bo->gen = atomic_fetch_add_explicit(&next_gen, 1,
+					    memory_order_relaxed);
+	for (unsigned a = 0; a < SHWS_API_COUNT; a++)
+		atomic_store_explicit(&bo->api_refs[a], 0,
 				      memory_order_relaxed);
-	shws_bo_tag_get(bo, tag);
+	api_get(bo, api);
 	/* A live bo keeps its file (and so the handle's namespace) alive;
-	 * dropped after the handle is closed. */
-	shws_file_ref(file, FILE_HOLD);
-	shws_dbg("file fd %d: bo handle %u created for %s",
-		 shws_file_fd(file), bo->handle, tag_name(tag));
-	shws_bo_publish(bo);
+	 * released after the handle is closed. */
+	shws_registry_file_hold(file);
+	shws_dbg("file fd %d: bo handle %u created for %s", file->fd,
+		 bo->slot.handle, shws_api_name(api));
+	shws_slot_publish(&bo->slot);
 }
 
-/* slot_locked() + bo_init_locked() for a known size. */
+/* Under the file's lock, right after the kernel returned @handle (at most
+ * SHWS_BO_HANDLE_MAX): its bo with a new reference for @api, live or new;
+ * *@created says which. NULL only on ENOMEM. */
 static struct shws_bo *get_or_insert_locked(struct shws_file *file,
 					    uint32_t handle, uint64_t size,
-					    unsigned tag, bool *created)
+					    enum shws_api api, bool *created)
 {
-	bool live;
-	struct shws_bo *bo = slot_locked(file, handle, &live);
+	struct shws_bo *bo = bo_of(shws_bo_table_slot_alloc(&file->table,
+							    handle));
 
-	*created = bo && !live;
-	if (live)
-		shws_bo_tag_get(bo, tag);
-	else if (bo)
-		bo_init_locked(bo, file, size, tag);
+	*created = false;
+	if (!bo)
+		return NULL;
+	if (shws_slot_live(&bo->slot)) { /* only a locked put reaches 0 */
+		shws_slot_get(&bo->slot);
+		api_get(bo, api);
+	} else {
+		bo_init_locked(bo, file, size, api);
+		*created = true;
+	}
 	return bo;
 }
 
 /* Closes a handle shws owns, under the file's lock. A fork()ed child
- * never does: the handle is the parent's (KERNEL-FACTS: the child shares
- * the drm_file, its GEM_CLOSE would kill the parent's buffer). */
+ * never does: the handle is the parent's (file_priv.h). */
 static void close_handle_locked(struct shws_file *file, uint32_t handle)
 {
+	int r;
+
 	if (shws_file_inherited(file))
 		return;
-	if (drmCloseBufferHandle(shws_file_fd(file), handle))
-		shws_err("GEM_CLOSE of handle %u: %s", handle,
-			 strerror(errno));
+	r = shws_gem_close(file->fd, handle);
+	if (r)
+		shws_err("GEM_CLOSE of handle %u: %s", handle, strerror(-r));
 }
 
-/* Under the file's lock, on the 1 -> 0 transition: the handle is closed
- * before the lock is dropped, so no import can get this number back from
- * the kernel while the table still calls it dead-but-open (virgl's bug).
- * Returns the bo's translations for the caller to release unlocked. */
-static struct shws_bo_xlat *retire_locked(struct shws_bo *bo)
+static void xlat_free(struct xlat *x)
 {
-	struct shws_bo_xlat *list;
+	while (x) {
+		struct xlat *next = x->next;
 
-	if (bo->flink_name)
-		name_remove_locked(bo_file(bo->file), bo);
-	close_handle_locked(bo->file, bo->handle);
-	shws_dbg("file fd %d: bo handle %u closed", shws_file_fd(bo->file),
-		 bo->handle);
-	xlat_lock_take();
-	list = bo->xlat;
-	bo->xlat = NULL;
-	xlat_lock_drop();
-	return list;
-}
-
-static void xlat_release(struct shws_bo_xlat *list)
-{
-	while (list) {
-		struct shws_bo_xlat *next = list->next;
-
-		bo_put_tag(list->target, SHWS_BO_TAG_SHWS);
-		free(list);
-		list = next;
+		free(x);
+		x = next;
 	}
+}
+
+/* On the 1 -> 0 transition, under the file's lock: the handle is closed
+ * before the lock is dropped, so no import can get this number back from
+ * the kernel while the table still calls it dead-but-open (the race that
+ * PRIOR-ART in docs/handle-tables.md describes for virgl). The caller
+ * releases the file hold after unlocking. */
+static void retire_locked(struct shws_bo *bo)
+{
+	shws_bo_table_name_clear(&bo->file->table, &bo->slot);
+	close_handle_locked(bo->file, bo->slot.handle);
+	xlat_free(bo->xlat);
+	bo->xlat = NULL;
+	shws_dbg("file fd %d: bo handle %u closed", bo->file->fd,
+		 bo->slot.handle);
+}
+
+/* Under the file's lock: drops a reference that may be the last. true if
+ * it was: the caller must release the file hold once unlocked (from then
+ * on the slot may hold a new import: use only locals). */
+static bool put_locked(struct shws_bo *bo)
+{
+	if (shws_slot_put(&bo->slot))
+		return false;
+	retire_locked(bo);
+	return true;
 }
 
 /* bo_release() when the reference may be the last one. */
 static void bo_release_last(struct shws_bo *bo)
 {
 	struct shws_file *file = bo->file;
-	struct shws_bo_xlat *list = NULL;
-	bool dead = false;
+	bool dead;
 
 	if (shws_file_inherited(file)) {
 		/* fork() child: the handle is the parent's and a parent thread
-		 * may have held the file's lock at fork(); forget, touch no
-		 * lock, close nothing (the translations leak in the child). */
-		if (shws_bo_put(bo) == 0)
-			shws_file_unref(file, FILE_HOLD);
+		 * may have held the file's lock at fork(); close nothing, take
+		 * no lock (nothing else in the child touches this bo's cache:
+		 * translations of inherited files are refused). */
+		if (shws_slot_put(&bo->slot) == 0) {
+			xlat_free(bo->xlat);
+			bo->xlat = NULL;
+			shws_registry_file_release(file);
+		}
 		return;
 	}
-	file_lock(file);
-	if (shws_bo_put(bo) == 0) {
-		list = retire_locked(bo);
-		dead = true;
-	}
-	file_unlock(file);
-	if (!dead)
-		return;
-	/* From here the slot may already hold a new import: only locals. */
-	xlat_release(list);
-	shws_file_unref(file, FILE_HOLD);
+	shws_file_lock(file);
+	dead = put_locked(bo);
+	shws_file_unlock(file);
+	if (dead)
+		shws_registry_file_release(file);
 }
 
-/* Drops one reference (its tag already dropped). Inline: the common
+/* Drops one reference (its api count already dropped). Inline: the common
  * case is one compare-and-swap. */
 static inline void bo_release(struct shws_bo *bo)
 {
-	if (!shws_bo_put_unless_last(bo))
+	if (!shws_slot_put_unless_last(&bo->slot))
 		bo_release_last(bo);
 }
 
-/* --- Translation cycles -------------------------------------------------
- * A bo holds its translations. Translating a translation back (render ->
- * card -> render) gives the original bo, so holds can form cycles that
- * refcounts alone never free. When a bo held by translations loses its
- * last API reference, find the bos reachable from it through holds, and
- * free the holds of those no API reaches any more (a small synchronous
- * trial deletion: the graph is a handful of files of one device).
- */
+/* --- Imports ------------------------------------------------------------- */
 
-static uint32_t ext_refs(struct shws_bo *bo)
-{
-	uint32_t n = 0;
-
-	for (unsigned t = 0; t < SHWS_API_COUNT; t++)
-		n += atomic_load_explicit(&bo->tag_refs[t],
-					  memory_order_relaxed);
-	return n;
-}
-
-struct graph {
-	struct shws_bo **node;
-	uint32_t *held; /* holds from inside the graph */
-	bool *live;     /* reached by an API, or held from outside */
-	unsigned n, cap;
-};
-
-static int graph_index(const struct graph *g, const struct shws_bo *bo)
-{
-	for (unsigned i = 0; i < g->n; i++)
-		if (g->node[i] == bo)
-			return (int)i;
-	return -1;
-}
-
-static bool graph_add(struct graph *g, struct shws_bo *bo)
-{
-	if (g->n == g->cap) {
-		unsigned cap = g->cap ? 2 * g->cap : 8;
-		struct shws_bo **node = realloc(g->node, cap * sizeof(*node));
-
-		if (!node)
-			return false;
-		g->node = node;
-		g->cap = cap;
-	}
-	g->node[g->n++] = bo;
-	return true;
-}
-
-/* Under xlat_lock: everything reachable from @root through holds. */
-static bool graph_build(struct graph *g, struct shws_bo *root)
-{
-	if (!graph_add(g, root))
-		return false;
-	for (unsigned i = 0; i < g->n; i++)
-		for (struct shws_bo_xlat *x = g->node[i]->xlat; x; x = x->next)
-			if (graph_index(g, x->target) < 0 &&
-			    !graph_add(g, x->target))
-				return false;
-	g->held = calloc(g->n, sizeof(*g->held));
-	g->live = calloc(g->n, sizeof(*g->live));
-	return g->held && g->live;
-}
-
-/* Under xlat_lock: marks the nodes that must survive. */
-static void graph_mark(struct graph *g)
-{
-	bool changed = true;
-
-	for (unsigned i = 0; i < g->n; i++)
-		for (struct shws_bo_xlat *x = g->node[i]->xlat; x; x = x->next)
-			g->held[graph_index(g, x->target)]++;
-	for (unsigned i = 0; i < g->n; i++) {
-		struct shws_bo *bo = g->node[i];
-		uint32_t shws = atomic_load_explicit(
-			&bo->tag_refs[SHWS_BO_TAG_SHWS], memory_order_relaxed);
-
-		/* More holds than we can see = someone outside holds it (or an
-		 * import is in flight): keep it, conservatively. */
-		g->live[i] = ext_refs(bo) > 0 || shws > g->held[i];
-	}
-	while (changed) { /* what a live node holds stays live */
-		changed = false;
-		for (unsigned i = 0; i < g->n; i++) {
-			if (!g->live[i])
-				continue;
-			for (struct shws_bo_xlat *x = g->node[i]->xlat; x;
-			     x = x->next) {
-				int j = graph_index(g, x->target);
-
-				if (!g->live[j])
-					g->live[j] = changed = true;
-			}
-		}
-	}
-}
-
-static void graph_free(struct graph *g)
-{
-	free(g->node);
-	free(g->held);
-	free(g->live);
-}
-
-static void collect_cycles(struct shws_bo *bo)
-{
-	struct shws_bo_xlat *garbage = NULL;
-	struct graph g = { 0 };
-
-	xlat_lock_take();
-	if (graph_build(&g, bo)) {
-		graph_mark(&g);
-		for (unsigned i = 0; i < g.n; i++) {
-			struct shws_bo_xlat *x = g.node[i]->xlat, *next;
-
-			if (g.live[i])
-				continue;
-			g.node[i]->xlat = NULL;
-			for (; x; x = next) {
-				next = x->next;
-				x->next = garbage;
-				garbage = x;
-			}
-		}
-	} else if (!ext_refs(bo)) {
-		/* No memory for the graph: drop the root's own holds. Safe,
-		 * since no API holds it (checked under the lock, as graph_mark
-		 * does), so nobody relies on its cached translations; it only
-		 * loses the cache. Keeping them would leak a cycle forever. */
-		shws_err("out of memory collecting translations: "
-			 "dropping the translations of handle %u", bo->handle);
-		garbage = bo->xlat;
-		bo->xlat = NULL;
-	}
-	xlat_lock_drop();
-	graph_free(&g);
-	xlat_release(garbage);
-}
-
-/* Inline, cheapest test first: most bos are held by no translation. */
-static inline void maybe_collect(struct shws_bo *bo)
-{
-	if (atomic_load_explicit(&bo->tag_refs[SHWS_BO_TAG_SHWS],
-				 memory_order_relaxed) &&
-	    !shws_file_inherited(bo->file) && !ext_refs(bo))
-		collect_cycles(bo);
-}
-
-static void bo_put_tag(struct shws_bo *bo, unsigned tag)
-{
-	if (!shws_bo_tag_put(bo, tag)) {
-		shws_err("bo handle %u: unref without a reference (tag %u)",
-			 bo->handle, tag);
-		return;
-	}
-	maybe_collect(bo); /* we still hold our reference here */
-	bo_release(bo);
-}
-
-/* --- Public API ---------------------------------------------------------- */
-
-static int check_import_args(struct shws_file *file, enum shws_api api,
-			     struct shws_bo **out)
+static int check_file_args(struct shws_file *file, enum shws_api api,
+			   struct shws_bo **out)
 {
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!file || !api_valid(api))
+	if (!file || !shws_api_valid(api))
 		return -EINVAL;
 	if (shws_file_inherited(file))
 		return -ECHILD;
 	return 0;
 }
 
-/* The size of a dma-buf: its llseek reports it. Only called once the
- * kernel accepted @fd as a dma-buf, so a caller's regular file offset is
- * never moved. */
-static uint64_t dmabuf_size(int fd)
-{
-	off_t end = lseek(fd, 0, SEEK_END);
-
-	return end > 0 ? (uint64_t)end : 0;
-}
-
-/* PRIME_FD_TO_HANDLE straight to ioctl(2), with drmIoctl()'s restart on
- * EINTR/EAGAIN but without its two extra calls: the dedupe hit is this
- * ioctl plus a few instructions, and under TCG each call and return costs
- * about as much as the rest (docs/performance.md, P2). */
-static int prime_fd_to_handle(int drm_fd, int fd, uint32_t *handle)
-{
-	struct drm_prime_handle args = { .fd = fd };
-	int r;
-
-	do {
-		r = ioctl(drm_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &args);
-	} while (r == -1 && (errno == EINTR || errno == EAGAIN));
-	if (r)
-		return neg_errno();
-	*handle = args.handle;
-	return 0;
-}
-
-/* Under the lock, after the kernel returned @handle for dma-buf @fd and
- * the handle is not live in the table: a new bo (or ENOMEM). Out of line:
- * it keeps the dedupe hit's code (and its register saves) small. */
-static __attribute__((noinline)) int import_new_locked(struct shws_file *file,
-							int fd, uint32_t handle,
-							unsigned tag,
+/* Under the lock, after the kernel returned @handle for a dma-buf or a
+ * flink name and the handle is not live in the table: a new bo. Every
+ * handle of a file reaches shws, so one not in the table is new and ours
+ * to close when we cannot keep it. Out of line: it keeps the dedupe hit's
+ * code (and its register saves) small. */
+static __attribute__((noinline)) int insert_new_locked(struct shws_file *file,
+							uint32_t handle,
+							uint64_t size,
+							enum shws_api api,
 							struct shws_bo **out)
 {
 	bool created;
-	struct shws_bo *bo = get_or_insert_locked(file, handle,
-						  dmabuf_size(fd), tag,
-						  &created);
 
-	if (!bo) {
-		/* Only a handle that was not live can fail here (the slot
-		 * allocation happens first), so it is new and ours to close. */
-		close_handle_locked(file, handle);
-		return -ENOMEM;
-	}
-	*out = bo;
-	return 0;
+	*out = NULL;
+	if (handle <= SHWS_BO_HANDLE_MAX)
+		*out = get_or_insert_locked(file, handle, size, api, &created);
+	if (*out)
+		return 0;
+	close_handle_locked(file, handle);
+	return handle > SHWS_BO_HANDLE_MAX ? -ERANGE : -ENOMEM;
 }
 
 /* The dedupe hit is lock, ioctl, slot, two increments, unlock: keep it
  * that, inline and with nothing else on its path. */
-static inline int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
-				struct shws_bo **out)
+static inline int import_dmabuf(struct shws_file *file, int fd,
+				enum shws_api api, struct shws_bo **out)
 {
 	struct shws_bo *bo;
 	uint32_t handle;
@@ -566,34 +269,30 @@ static inline int import_dmabuf(struct shws_file *file, int fd, unsigned tag,
 		return -EBADF;
 	/* The ioctl and the insert are one step under the lock: the kernel
 	 * may return a handle whose bo is dying on another thread, and that
-	 * thread's GEM_CLOSE must not run in between. (An unlocked ioctl
-	 * checked afterwards with a close sequence count was tried: the
-	 * stress test then found a leaked dma-buf now and then on 6.1, see
-	 * docs/handle-tables.md.) */
-	file_lock(file);
-	ret = prime_fd_to_handle(file->fd, fd, &handle);
+	 * thread's GEM_CLOSE must not run in between (docs/handle-tables.md
+	 * tells what an unlocked ioctl did in the stress test). */
+	shws_file_lock(file);
+	ret = shws_gem_prime_import(file->fd, fd, &handle);
 	if (ret)
 		goto out;
-	bo = shws_bo_table_slot(&bo_file(file)->table, handle);
-	/* Under the lock a live bo stays live: only a locked unref takes
-	 * the count to 0, and lock-free ones stop at 1. So a plain
-	 * increment is enough here, no increment-unless-zero loop. */
-	if (bo && atomic_load_explicit(&bo->refcnt, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&bo->refcnt, 1, memory_order_relaxed);
-		shws_bo_tag_get(bo, tag);
+	bo = bo_of(shws_bo_table_slot(&file->table, handle));
+	if (bo && shws_slot_live(&bo->slot)) {
+		shws_slot_get(&bo->slot);
+		api_get(bo, api);
 		*out = bo;
 	} else {
-		ret = import_new_locked(file, fd, handle, tag, out);
+		ret = insert_new_locked(file, handle,
+					shws_gem_dmabuf_size(fd), api, out);
 	}
 out:
-	file_unlock(file);
+	shws_file_unlock(file);
 	return ret;
 }
 
 SHWS_EXPORT int shws_bo_import_dmabuf(struct shws_file *file, int dmabuf_fd,
 				      enum shws_api api, struct shws_bo **out)
 {
-	int ret = check_import_args(file, api, out);
+	int ret = check_file_args(file, api, out);
 
 	if (!ret)
 		ret = import_dmabuf(file, dmabuf_fd, api, out);
@@ -603,249 +302,320 @@ SHWS_EXPORT int shws_bo_import_dmabuf(struct shws_file *file, int dmabuf_fd,
 	return ret;
 }
 
-static int gem_open_locked(struct shws_file *file, uint32_t name,
-			   uint32_t *handle, uint64_t *size)
-{
-	struct drm_gem_open req = { .name = name };
-
-	if (drmIoctl(shws_file_fd(file), DRM_IOCTL_GEM_OPEN, &req))
-		return neg_errno();
-	*handle = req.handle;
-	*size = req.size;
-	return 0;
-}
-
 SHWS_EXPORT int shws_bo_import_flink(struct shws_file *file, uint32_t name,
 				     enum shws_api api, struct shws_bo **out)
 {
-	int ret = check_import_args(file, api, out);
+	int ret = check_file_args(file, api, out);
 	struct shws_bo *bo;
 	uint32_t handle;
 	uint64_t size;
-	bool created;
 
 	if (ret)
 		return ret;
 	if (!name)
 		return -EINVAL;
-	file_lock(file);
-	bo = name_find(bo_file(file), name);
-	if (bo && shws_bo_try_ref(bo)) { /* live: names leave at death */
-		shws_bo_tag_get(bo, api);
+	shws_file_lock(file);
+	/* Named slots are live: names leave at death, under this lock. */
+	bo = bo_of(shws_bo_table_name_find(&file->table, name));
+	if (bo) {
+		shws_slot_get(&bo->slot);
+		api_get(bo, api);
 		goto done;
 	}
-	ret = gem_open_locked(file, name, &handle, &size);
-	if (ret)
-		goto done;
-	bo = get_or_insert_locked(file, handle, size, api, &created);
-	if (!bo) {
-		close_handle_locked(file, handle);
-		ret = -ENOMEM;
-		goto done;
-	}
-	if (!bo->flink_name)
-		name_set_locked(bo_file(file), bo, name);
+	ret = shws_gem_open(file->fd, name, &handle, &size);
+	if (!ret)
+		ret = insert_new_locked(file, handle, size, api, &bo);
+	if (!ret && !bo->slot.name)
+		shws_bo_table_name_set(&file->table, &bo->slot, name);
 done:
-	file_unlock(file);
+	shws_file_unlock(file);
 	if (!ret)
 		*out = bo;
 	return ret;
 }
 
-SHWS_EXPORT int shws_bo_adopt(struct shws_file *file, uint32_t handle,
+/* Under the lock: @handle, which the caller created on the file's own
+ * description, becomes a bo. -EEXIST if the table has a live bo of another
+ * size there (the caller closed a handle owned by shws); nothing changed
+ * then, and the caller keeps @handle. */
+static int adopt_locked(struct shws_file *file, uint32_t handle,
+			uint64_t size, enum shws_api api,
+			struct shws_bo **out, bool *dead)
+{
+	bool created;
+	struct shws_bo *bo = get_or_insert_locked(file, handle, size, api,
+						  &created);
+
+	*dead = false;
+	if (!bo)
+		return -ENOMEM;
+	if (!created && bo->size != size) {
+		shws_err("adopt of handle %u (%llu bytes): table has %llu bytes;"
+			 " a handle owned by shws was closed behind its back",
+			 handle, (unsigned long long)size,
+			 (unsigned long long)bo->size);
+		/* Our reference may be the last one: the owner may have
+		 * dropped its own lock-free since we took ours. */
+		api_put(bo, api);
+		*dead = put_locked(bo);
+		return -EEXIST;
+	}
+	*out = bo;
+	return 0;
+}
+
+/* 0 if @fd is @file's own description; -EXDEV if it is another (or shws
+ * cannot tell: never guess), -EBADF if it is not open. */
+static int check_same_description(const struct shws_file *file, int fd)
+{
+	int r;
+
+	if (fd == file->fd)
+		return 0;
+	r = shws_identity_compare(fd, file->fd);
+	if (r == SHWS_IDENTITY_SAME)
+		return 0;
+	return r == -EBADF ? -EBADF : -EXDEV;
+}
+
+SHWS_EXPORT int shws_bo_adopt(struct shws_file *file, int fd, uint32_t handle,
 			      uint64_t size, enum shws_api api,
 			      struct shws_bo **out)
 {
-	int ret = check_import_args(file, api, out);
-	struct shws_bo *bo;
-	bool created;
+	int ret = check_file_args(file, api, out);
+	bool dead;
 
 	if (ret)
 		return ret;
 	if (!handle || !size)
 		return -EINVAL;
-	file_lock(file);
-	bo = get_or_insert_locked(file, handle, size, api, &created);
-	if (!bo) {
-		ret = -ENOMEM; /* the caller keeps the handle */
-	} else if (!created && bo->size != size) {
-		shws_err("adopt of handle %u (%llu bytes): table has %llu bytes;"
-			 " a handle owned by shws was closed behind its back",
-			 handle, (unsigned long long)size,
-			 (unsigned long long)bo->size);
-		/* Not the last reference: the table's owner still holds one. */
-		shws_bo_tag_put(bo, api);
-		shws_bo_put(bo);
-		ret = -EEXIST;
-	} else {
-		*out = bo;
-	}
-	file_unlock(file);
+	if (handle > SHWS_BO_HANDLE_MAX)
+		return -ERANGE;
+	ret = check_same_description(file, fd);
+	if (ret)
+		return ret;
+	shws_file_lock(file);
+	ret = adopt_locked(file, handle, size, api, out, &dead);
+	shws_file_unlock(file);
+	if (dead)
+		shws_registry_file_release(file);
 	return ret;
 }
+
+SHWS_EXPORT int shws_bo_create_dumb(struct shws_file *file, uint32_t width,
+				    uint32_t height, uint32_t bpp,
+				    enum shws_api api, struct shws_bo **out,
+				    uint32_t *pitch_out)
+{
+	int ret = check_file_args(file, api, out);
+	uint32_t handle, pitch;
+	uint64_t size;
+
+	if (ret)
+		return ret;
+	if (!width || !height || !bpp || !pitch_out)
+		return -EINVAL;
+	shws_file_lock(file);
+	/* On shws's own fd: the handle is in this file's namespace whatever
+	 * the caller's fds are (a private file included). */
+	ret = shws_gem_create_dumb(file->fd, width, height, bpp, &handle,
+				   &pitch, &size);
+	if (!ret)
+		ret = insert_new_locked(file, handle, size, api, out);
+	shws_file_unlock(file);
+	if (!ret)
+		*pitch_out = pitch;
+	return ret;
+}
+
+/* --- References ------------------------------------------------------------ */
 
 SHWS_EXPORT struct shws_bo *shws_bo_lookup(struct shws_file *file,
 					   uint32_t handle, enum shws_api api)
 {
 	struct shws_bo *bo;
 
-	if (!file || !handle || !api_valid(api) || shws_file_inherited(file))
+	if (!file || !handle || !shws_api_valid(api) ||
+	    shws_file_inherited(file))
 		return NULL;
-	bo = shws_bo_table_lookup(&bo_file(file)->table, handle);
+	bo = bo_of(shws_bo_table_lookup(&file->table, handle));
 	if (bo)
-		shws_bo_tag_get(bo, api);
+		api_get(bo, api);
 	return bo;
 }
 
-SHWS_EXPORT void shws_bo_ref(struct shws_bo *bo, enum shws_api api)
+SHWS_EXPORT struct shws_bo *shws_bo_find(struct shws_file *file,
+					 uint32_t handle)
 {
-	if (!api_valid(api))
-		api = SHWS_API_OTHER;
+	struct shws_bo *bo;
+
+	if (!file || !handle || shws_file_inherited(file))
+		return NULL;
+	bo = bo_of(shws_bo_table_slot(&file->table, handle));
+	return bo && shws_slot_live(&bo->slot) ? bo : NULL;
+}
+
+SHWS_EXPORT int shws_bo_ref(struct shws_bo *bo, enum shws_api api)
+{
+	if (!bo || !shws_api_valid(api))
+		return -EINVAL;
 	/* The caller holds a reference, so this is never 0 -> 1. */
-	atomic_fetch_add_explicit(&bo->refcnt, 1, memory_order_relaxed);
-	shws_bo_tag_get(bo, api);
+	shws_slot_get(&bo->slot);
+	api_get(bo, api);
+	return 0;
 }
 
 SHWS_EXPORT int shws_bo_unref(struct shws_bo *bo, enum shws_api api)
 {
 	if (!bo)
 		return 0;
-	if (!api_valid(api) || !shws_bo_tag_put(bo, api)) {
+	if (!shws_api_valid(api) || !api_put(bo, api)) {
 		shws_err("bo handle %u: unref by an api that holds no reference"
-			 " (double unref?); ignored", bo->handle);
+			 " (double unref?); ignored", bo->slot.handle);
 		return -EINVAL;
 	}
-	maybe_collect(bo);
 	bo_release(bo);
 	return 0;
 }
 
+/* --- Export and translation ------------------------------------------------ */
+
 SHWS_EXPORT int shws_bo_export_dmabuf(struct shws_bo *bo, int *fd_out)
 {
-	int fd;
-
 	if (!bo || !fd_out)
 		return -EINVAL;
 	*fd_out = -1;
 	if (shws_file_inherited(bo->file))
 		return -ECHILD;
-	if (drmPrimeHandleToFD(shws_file_fd(bo->file), bo->handle,
-			       DRM_CLOEXEC | DRM_RDWR, &fd))
-		return neg_errno();
-	*fd_out = fd;
-	return 0;
+	return shws_gem_prime_export(bo->file->fd, bo->slot.handle, fd_out);
 }
 
 SHWS_EXPORT int shws_bo_flink(struct shws_bo *bo, uint32_t *name_out)
 {
-	struct drm_gem_flink req = { 0 };
+	uint32_t name;
 	int ret = 0;
 
 	if (!bo || !name_out)
 		return -EINVAL;
 	if (shws_file_inherited(bo->file))
 		return -ECHILD;
-	file_lock(bo->file);
-	if (!bo->flink_name) {
-		req.handle = bo->handle;
-		if (drmIoctl(shws_file_fd(bo->file), DRM_IOCTL_GEM_FLINK, &req))
-			ret = neg_errno();
-		else
-			name_set_locked(bo_file(bo->file), bo, req.name);
+	shws_file_lock(bo->file);
+	if (!bo->slot.name) {
+		ret = shws_gem_flink(bo->file->fd, bo->slot.handle, &name);
+		if (!ret)
+			shws_bo_table_name_set(&bo->file->table, &bo->slot,
+					       name);
 	}
-	*name_out = bo->flink_name;
-	file_unlock(bo->file);
+	*name_out = bo->slot.name;
+	shws_file_unlock(bo->file);
 	return ret;
 }
 
-/* Under xlat_lock: @bo's translation into @other, or NULL. */
-static struct shws_bo *xlat_find(struct shws_bo *bo, struct shws_file *other)
+/* Under @bo's file lock: the cache entry for @other, or NULL. */
+static struct xlat *xlat_find_locked(struct shws_bo *bo,
+				     const struct shws_file *other)
 {
-	for (struct shws_bo_xlat *x = bo->xlat; x; x = x->next)
-		if (x->target->file == other)
-			return x->target;
+	for (struct xlat *x = bo->xlat; x; x = x->next)
+		if (x->file == other)
+			return x;
 	return NULL;
 }
 
-/* Exports @bo and imports it into @other: a bo there, tagged SHWS. */
-static int xlat_import(struct shws_bo *bo, struct shws_file *other,
-		       struct shws_bo **out)
+/* The cached translation of @bo into @other with a reference for @api,
+ * or NULL. Valid only if the slot is still the incarnation it was. */
+static struct shws_bo *xlat_lookup(struct shws_bo *bo, struct shws_file *other,
+				   enum shws_api api)
 {
-	int fd, ret = shws_bo_export_dmabuf(bo, &fd);
+	struct shws_bo *target;
+	struct xlat *x;
+	uint32_t handle = 0, gen = 0;
 
-	if (ret)
-		return ret;
-	ret = import_dmabuf(other, fd, SHWS_BO_TAG_SHWS, out);
-	close(fd);
-	return ret;
+	shws_file_lock(bo->file);
+	x = xlat_find_locked(bo, other);
+	if (x) {
+		handle = x->handle;
+		gen = x->gen;
+	}
+	shws_file_unlock(bo->file);
+	if (!x)
+		return NULL;
+	/* With a reference the incarnation cannot change under us. */
+	target = bo_of(shws_bo_table_lookup(&other->table, handle));
+	if (!target)
+		return NULL;
+	if (target->gen != gen) {
+		bo_release(target);
+		return NULL;
+	}
+	api_get(target, api);
+	return target;
 }
 
-/* Records @target as @bo's translation unless another thread won. Returns
- * the handle to use; consumes @target's reference if it is not kept. */
-static uint32_t xlat_insert(struct shws_bo *bo, struct shws_bo *target,
-			    struct shws_bo_xlat *x)
+/* Remembers @target as @bo's translation into its file. A failed
+ * allocation only loses the cache. */
+static void xlat_store(struct shws_bo *bo, const struct shws_bo *target)
 {
-	struct shws_bo *found;
-	uint32_t handle;
+	struct xlat *x, **p;
+	unsigned n = 0;
 
-	xlat_lock_take();
-	found = xlat_find(bo, target->file);
-	if (!found) {
-		x->target = target;
-		x->next = bo->xlat;
-		bo->xlat = x;
-		x = NULL;
-		found = target;
+	shws_file_lock(bo->file);
+	x = xlat_find_locked(bo, target->file);
+	if (!x) {
+		/* Keep the newest XLAT_CACHE_MAX - 1, then prepend. */
+		for (p = &bo->xlat; *p && ++n < XLAT_CACHE_MAX; p = &(*p)->next)
+			;
+		xlat_free(*p);
+		*p = NULL;
+		x = malloc(sizeof(*x));
+		if (x) {
+			x->next = bo->xlat;
+			bo->xlat = x;
+		}
 	}
-	handle = found->handle;
-	xlat_lock_drop();
-	if (x) { /* lost the race: the same handle, dedupe made sure */
-		free(x);
-		bo_put_tag(target, SHWS_BO_TAG_SHWS);
+	if (x) {
+		x->file = target->file;
+		x->handle = target->slot.handle;
+		x->gen = target->gen;
 	}
-	return handle;
+	shws_file_unlock(bo->file);
 }
 
 SHWS_EXPORT int shws_bo_translate(struct shws_bo *bo, struct shws_file *other,
-				  uint32_t *handle_out)
+				  enum shws_api api, struct shws_bo **out)
 {
-	struct shws_bo_xlat *x;
-	struct shws_bo *target;
-	int ret;
+	int ret = check_file_args(other, api, out), fd;
 
-	if (!bo || !other || !handle_out)
-		return -EINVAL;
-	if (other == bo->file) {
-		*handle_out = bo->handle;
-		return 0;
-	}
-	if (shws_file_device(other) != shws_file_device(bo->file))
-		return -EXDEV;
-	if (shws_file_inherited(bo->file) || shws_file_inherited(other))
-		return -ECHILD;
-	xlat_lock_take();
-	target = xlat_find(bo, other);
-	if (target)
-		*handle_out = target->handle;
-	xlat_lock_drop();
-	if (target)
-		return 0;
-
-	x = malloc(sizeof(*x));
-	if (!x)
-		return -ENOMEM;
-	ret = xlat_import(bo, other, &target);
-	if (ret) {
-		free(x);
+	if (ret)
 		return ret;
+	if (!bo)
+		return -EINVAL;
+	if (shws_file_inherited(bo->file))
+		return -ECHILD;
+	if (other == bo->file) {
+		shws_bo_ref(bo, api);
+		*out = bo;
+		return 0;
 	}
-	*handle_out = xlat_insert(bo, target, x);
-	return 0;
+	if (other->device != bo->file->device)
+		return -EXDEV;
+	*out = xlat_lookup(bo, other, api);
+	if (*out)
+		return 0;
+	ret = shws_bo_export_dmabuf(bo, &fd);
+	if (ret)
+		return ret;
+	ret = import_dmabuf(other, fd, api, out);
+	close(fd);
+	if (!ret)
+		xlat_store(bo, *out);
+	return ret;
 }
+
+/* --- Introspection ----------------------------------------------------------- */
 
 SHWS_EXPORT uint32_t shws_bo_handle(const struct shws_bo *bo)
 {
-	return bo->handle;
+	return bo->slot.handle;
 }
 
 SHWS_EXPORT uint64_t shws_bo_size(const struct shws_bo *bo)
@@ -861,9 +631,9 @@ SHWS_EXPORT struct shws_file *shws_bo_file(const struct shws_bo *bo)
 SHWS_EXPORT uint32_t shws_bo_api_refs(const struct shws_bo *bo,
 				      enum shws_api api)
 {
-	if (!bo || !api_valid(api))
+	if (!bo || !shws_api_valid(api))
 		return 0;
-	return atomic_load_explicit(&bo->tag_refs[api], memory_order_relaxed);
+	return atomic_load_explicit(&bo->api_refs[api], memory_order_relaxed);
 }
 
 struct dump_ctx {
@@ -871,22 +641,20 @@ struct dump_ctx {
 	bool failed;
 };
 
-static void dump_one(struct shws_bo *bo, void *data)
+static void dump_one(struct shws_slot *slot, void *data)
 {
+	struct shws_bo *bo = bo_of(slot);
 	struct dump_ctx *ctx = data;
 	int r;
 
 	r = fprintf(ctx->out, "handle %u size %llu name %u refs",
-		    bo->handle, (unsigned long long)bo->size, bo->flink_name);
-	for (unsigned t = 0; t < SHWS_BO_TAGS && r >= 0; t++)
-		r = fprintf(ctx->out, " %s=%u",
-			    tag_name(t),
-			    atomic_load(&bo->tag_refs[t]));
-	xlat_lock_take();
-	for (struct shws_bo_xlat *x = bo->xlat; x && r >= 0; x = x->next)
-		r = fprintf(ctx->out, " xlat=%d:%u",
-			    shws_file_fd(x->target->file), x->target->handle);
-	xlat_lock_drop();
+		    slot->handle, (unsigned long long)bo->size, slot->name);
+	for (unsigned a = 0; a < SHWS_API_COUNT && r >= 0; a++)
+		r = fprintf(ctx->out, " %s=%u", shws_api_name(a),
+			    atomic_load(&bo->api_refs[a]));
+	for (struct xlat *x = bo->xlat; x && r >= 0; x = x->next)
+		r = fprintf(ctx->out, " xlat=%p:%u", (const void *)x->file,
+			    x->handle);
 	if (r < 0 || fputc('\n', ctx->out) == EOF)
 		ctx->failed = true;
 }
@@ -901,8 +669,8 @@ SHWS_EXPORT int shws_bo_dump(struct shws_file *file, FILE *out)
 	if (shws_file_inherited(file))
 		return -ECHILD; /* its lock may have been held at fork() */
 	/* Under the lock so no bo dies while we print it. */
-	file_lock(file);
-	n = shws_bo_table_foreach(&bo_file(file)->table, dump_one, &ctx);
-	file_unlock(file);
+	shws_file_lock(file);
+	n = shws_bo_table_foreach(&file->table, dump_one, &ctx);
+	shws_file_unlock(file);
 	return ctx.failed ? -EIO : (int)n;
 }

@@ -8,7 +8,7 @@
 #include <shws/bo.h>
 #include <shws/sync_file.h>
 
-#include "private.h"
+#include "util.h"
 
 /* The same argument checks, in the same order, as the dma-buf functions,
  * so a bad call gets the same errno whichever form it uses. */

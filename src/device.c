@@ -20,8 +20,8 @@
 
 #include <shws/identity.h>
 
-#include "file.h"
-#include "private.h"
+#include "device_priv.h"
+#include "util.h"
 
 #define DRM_CHAR_MAJOR 226   /* include/uapi/linux/major.h */
 #define ACCEL_CHAR_MAJOR 261 /* include/drm/drm_accel.h */
@@ -197,18 +197,13 @@ static char *driver_name(int fd)
 	return name;
 }
 
-int shws_device_create(int fd, const struct stat *st,
-		       enum shws_node_type type, struct shws_device **out)
+int shws_device_init(struct shws_device *dev, int fd, const struct stat *st,
+		     enum shws_node_type type)
 {
-	struct shws_device *dev = calloc(1, sizeof(*dev));
-
-	if (!dev)
-		return -ENOMEM;
+	*dev = (struct shws_device){ 0 };
 	dev->driver = driver_name(fd);
-	if (!dev->driver) {
-		free(dev);
+	if (!dev->driver)
 		return -ENOMEM;
-	}
 	/* Flags 0: the PCI revision would wake a suspended GPU. */
 	if (type == SHWS_NODE_ACCEL || drmGetDevice2(fd, 0, &dev->drm) != 0)
 		dev->drm = NULL;
@@ -220,23 +215,17 @@ int shws_device_create(int fd, const struct stat *st,
 		 dev->node_path[0] ? dev->node_path[0] : "-",
 		 dev->node_path[1] ? dev->node_path[1] : "-",
 		 dev->node_path[2] ? dev->node_path[2] : "-");
-	*out = dev;
 	return 0;
 }
 
-void shws_device_destroy(struct shws_device *dev)
+void shws_device_fini(struct shws_device *dev)
 {
-	int i;
-
-	if (!dev)
-		return;
-	for (i = 0; i < SHWS_NODE_COUNT; i++)
+	for (int i = 0; i < SHWS_NODE_COUNT; i++)
 		free(dev->node_path[i]);
 	if (dev->drm)
 		drmFreeDevice(&dev->drm);
 	free(dev->sysfs_path);
 	free(dev->driver);
-	free(dev);
 }
 
 bool shws_device_equal(const struct shws_device *a,
@@ -250,6 +239,14 @@ bool shws_device_equal(const struct shws_device *a,
 		return !strcmp(a->sysfs_path, b->sysfs_path);
 	for (i = 0; i < SHWS_NODE_COUNT; i++)
 		if (a->node_rdev[i] && a->node_rdev[i] == b->node_rdev[i])
+			return true;
+	return false;
+}
+
+bool shws_device_has_rdev(const struct shws_device *dev, dev_t rdev)
+{
+	for (int i = 0; i < SHWS_NODE_COUNT; i++)
+		if (dev->node_rdev[i] == rdev)
 			return true;
 	return false;
 }

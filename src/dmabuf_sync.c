@@ -17,7 +17,7 @@
 
 #include <shws/sync_file.h>
 
-#include "private.h"
+#include "util.h"
 #include "sync_private.h"
 
 /* Kernel headers older than 6.0 lack these; the numbers are ABI. */

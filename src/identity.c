@@ -22,8 +22,8 @@
 
 #include <shws/identity.h>
 
-#include "identity-internal.h"
-#include "private.h"
+#include "identity_priv.h"
+#include "util.h"
 
 #ifndef F_DUPFD_QUERY
 #define F_DUPFD_QUERY 1027 /* include/uapi/linux/fcntl.h, Linux 6.10 */

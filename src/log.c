@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "private.h"
+#include "util.h"
 
 static void default_handler(enum shws_log_level level, const char *fmt,
 			    va_list args)

@@ -12,7 +12,7 @@
 
 #include <shws/sync_file.h>
 
-#include "private.h"
+#include "util.h"
 #include "sync_private.h"
 
 #ifndef ANON_INODE_FS_MAGIC

@@ -6,7 +6,7 @@
 
 #include <shws/sync_file.h>
 
-#include "private.h"
+#include "util.h"
 #include "sync_private.h"
 
 /* Asked on every call, not cached: the answer belongs to the device behind

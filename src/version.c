@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <shws/version.h>
 
-#include "private.h"
+#include "util.h"
 
 SHWS_EXPORT const char *shws_version(void)
 {

@@ -7,7 +7,7 @@
 #include <shws/sync_file.h>
 #include <shws/wsi.h>
 
-#include "private.h"
+#include "util.h"
 #include "sync_private.h"
 
 /* Export with @flags, or, without the ioctl, block in poll() for @events

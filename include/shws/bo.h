@@ -29,11 +29,14 @@ struct shws_file;
  *  - The GEM handle belongs to shws. Callers use it for their own ioctls
  *    (command submission, mmap offsets ...) but never GEM_CLOSE it: shws
  *    closes it when the last reference goes, under the file's lock.
- *  - Every handle of a file must reach shws: a driver that creates a
- *    handle with its own ioctl gives it to shws_bo_adopt() before anyone
- *    can import the same buffer (the kernel would return that handle).
+ *  - Every handle of a file must reach shws: a driver creates buffers
+ *    with shws_bo_create_dumb(), or with its own create ioctl on a fd of
+ *    the file's own description, and gives that handle to shws_bo_adopt()
+ *    before anyone can import the same buffer (the kernel would return
+ *    that handle).
  *  - A live bo keeps its file alive (its own dup of the device fd), so the
  *    application may close its device fd and its dma-buf fds at once.
+ *    A bo holds nothing else: no bo keeps another alive.
  *
  * Thread-safety: every function may be called from any thread, on the
  * same bo or file concurrently. shws_bo_lookup() takes no lock and makes
@@ -78,23 +81,56 @@ int shws_bo_import_flink(struct shws_file *file, uint32_t name,
 			 enum shws_api api, struct shws_bo **out);
 
 /**
- * Hands a GEM handle the driver created itself (its own create ioctl, a
- * dumb buffer) to shws. On success the handle belongs to shws: the caller
- * must not GEM_CLOSE it any more. If @handle is already live in the table
- * with the same @size, that bo is returned with a new reference and the
- * caller's ownership simply merges into it (there is one kernel handle
- * either way); the caller still must not close the handle.
- * On failure the caller keeps ownership of @handle.
+ * Hands a GEM handle the driver created itself (its own create ioctl) to
+ * shws. @fd is the fd the driver created it on: it must be @file's own
+ * description (shws_file_fd(@file) always is), since a handle is a number
+ * in one description's namespace; shws checks (one identity comparison
+ * unless @fd is shws_file_fd(@file)). On success the handle belongs to
+ * shws: the caller must not GEM_CLOSE it any more. If @handle is already
+ * live in the table with the same @size, that bo is returned with a new
+ * reference and the caller's ownership simply merges into it (there is
+ * one kernel handle either way). On failure the caller keeps ownership of
+ * @handle.
  *
  * Returns 0 and sets *@out, or:
  *  -EINVAL: @handle or @size is 0, @api out of range or @out NULL;
+ *  -ERANGE: @handle is above SHWS_BO_HANDLE_MAX (no kernel hands out such
+ *           a handle to a file with fewer live buffers; the table refuses
+ *           to size itself by a bogus number);
+ *  -EXDEV:  @fd is not @file's description, or shws cannot tell (a
+ *           private file, or no identity method): the handle would name
+ *           another buffer, or none, in @file;
+ *  -EBADF:  @fd is not open;
  *  -EEXIST: @handle is live in the table with another size: it is a
  *           different buffer, so the table and the kernel disagree (the
  *           caller closed a handle owned by shws). Nothing changed.
  *  -ECHILD, -ENOMEM.
  */
-int shws_bo_adopt(struct shws_file *file, uint32_t handle, uint64_t size,
-		  enum shws_api api, struct shws_bo **out);
+int shws_bo_adopt(struct shws_file *file, int fd, uint32_t handle,
+		  uint64_t size, enum shws_api api, struct shws_bo **out);
+
+/** The highest GEM handle shws_bo_adopt() accepts (2^20 - 1). */
+#define SHWS_BO_HANDLE_MAX ((1u << 20) - 1)
+
+/**
+ * Creates a dumb buffer (DRM_IOCTL_MODE_CREATE_DUMB) on the file's own
+ * description, through shws_file_fd(@file), so its handle is in @file's
+ * namespace whatever fds the caller has: the safe way to create a buffer
+ * in a private file. *@pitch_out gets the row pitch in bytes;
+ * shws_bo_size() is the kernel's size. Map it with DRM_IOCTL_MODE_MAP_DUMB
+ * and mmap() on shws_file_fd(@file); never DESTROY_DUMB it (shws closes
+ * the handle with its last reference).
+ *
+ * Returns 0 and sets *@out, or:
+ *  -EINVAL: a zero dimension or bpp, a NULL pointer, @api out of range,
+ *           or the kernel's answer (an unsupported bpp, e.g. 8 or 16 on
+ *           virtio_gpu; overflowing sizes);
+ *  -EACCES: a render node (the kernel refuses dumb buffers there);
+ *  -ECHILD, -ENOMEM, or another kernel errno.
+ */
+int shws_bo_create_dumb(struct shws_file *file, uint32_t width,
+			uint32_t height, uint32_t bpp, enum shws_api api,
+			struct shws_bo **out, uint32_t *pitch_out);
 
 /**
  * The live bo of @handle in @file with a new reference, or NULL (handle 0,
@@ -105,10 +141,22 @@ struct shws_bo *shws_bo_lookup(struct shws_file *file, uint32_t handle,
 			       enum shws_api api);
 
 /**
- * Takes another reference for @api. The caller must already hold one (on
- * behalf of any api). An out-of-range @api counts as SHWS_API_OTHER.
+ * The live bo of @handle in @file *without* a reference (a borrowed
+ * pointer), or NULL (handle 0 or unknown, or an inherited file). Valid
+ * only while the caller holds a reference on that bo, on behalf of any
+ * api: for a driver that keeps its own reference and needs the bo of a
+ * handle again. It reads and writes no shared counter, so lookups of the
+ * same buffers on several threads do not bounce cache lines between
+ * cores (docs/performance.md, P1). Lock-free and syscall-free.
  */
-void shws_bo_ref(struct shws_bo *bo, enum shws_api api);
+struct shws_bo *shws_bo_find(struct shws_file *file, uint32_t handle);
+
+/**
+ * Takes another reference for @api. The caller must already hold one (on
+ * behalf of any api). Returns 0, or -EINVAL (@bo NULL or @api out of
+ * range: nothing taken).
+ */
+int shws_bo_ref(struct shws_bo *bo, enum shws_api api);
 
 /**
  * Drops a reference held by @api. The last one closes the GEM handle,
@@ -142,22 +190,23 @@ int shws_bo_export_dmabuf(struct shws_bo *bo, int *fd_out);
 int shws_bo_flink(struct shws_bo *bo, uint32_t *name_out);
 
 /**
- * The handle of the same buffer in @other, a file of the same device
- * (e.g. the KMS card node when @bo lives on the render node). The
- * translation goes through a dma-buf, so it is a bo in @other's table
- * too (deduped there like any import); @bo holds a reference on it until
- * @bo dies, and the handle stays valid at least while the caller holds its
- * reference on @bo. Cached: the second call makes no syscall.
- * If @other is @bo's own file, that is @bo's handle.
+ * The same buffer in @other, a file of the same device (e.g. the KMS card
+ * node when @bo lives on the render node), as a bo of @other's table with
+ * a new reference for @api: the caller owns it and releases it with
+ * shws_bo_unref(). The translation goes through a dma-buf, so it is
+ * deduped there like any import. The result is cached without a
+ * reference (a cached entry is used only while that bo is still alive),
+ * so the second call while the caller holds the result makes no syscall.
+ * If @other is @bo's own file, that is @bo with a new reference.
  *
- * Returns 0 and sets *@handle_out, or:
- *  -EINVAL: NULL argument;
+ * Returns 0 and sets *@out, or:
+ *  -EINVAL: NULL argument or @api out of range;
  *  -EXDEV:  @other belongs to another device;
  *  -ECHILD: either file was inherited through fork();
  *  -ENOMEM, or a kernel errno from the export or the import.
  */
 int shws_bo_translate(struct shws_bo *bo, struct shws_file *other,
-		      uint32_t *handle_out);
+		      enum shws_api api, struct shws_bo **out);
 
 /** The GEM handle of @bo in shws_bo_file(@bo). Owned by shws. */
 uint32_t shws_bo_handle(const struct shws_bo *bo);
@@ -176,7 +225,7 @@ uint32_t shws_bo_api_refs(const struct shws_bo *bo, enum shws_api api);
 
 /**
  * Writes one line per live bo of @file to @out: handle, size, flink name,
- * references per api ("shws" = held by a translation), translations.
+ * references per api, cached translations (file:handle).
  * @out is borrowed. Returns the number of live bos, or -EINVAL (NULL
  * argument), -ECHILD (inherited file) or -EIO (a write failed).
  */

@@ -21,10 +21,11 @@ extern "C" {
  * shws_file holds its own F_DUPFD_CLOEXEC dup of the description.
  *
  * When shws cannot tell whether a caller's fd is the same description as a
- * file it already has (identity UNKNOWN), it never guesses: it opens a
- * *private* file on the same device (a separate open(), guaranteed to be a
- * distinct description) and returns that. Handles of the caller's fd are
- * not valid in a private file; buffers reach it through dma-bufs.
+ * file it already has (identity UNKNOWN), it never guesses: it fails, or,
+ * if the caller allows it, opens a *private* file on the same device (a
+ * separate open(), guaranteed to be a distinct description). Handles of
+ * the caller's fd are not valid in a private file; buffers reach it
+ * through dma-bufs.
  *
  * struct shws_device is one GPU: the primary, render and accel nodes of one
  * device are one shws_device. It lives as long as any of its files.
@@ -44,7 +45,8 @@ extern "C" {
  * and their final unref in the child closes only shws's dup, never a GEM
  * handle (the parent still owns those handles: a child's GEM_CLOSE on the
  * shared description would kill the parent's buffers). A child calling
- * shws_file_open() on an inherited fd gets a new file. Only fork() through
+ * shws_file_open() on an inherited fd gets -ENOTUNIQ, or a private file
+ * with SHWS_FILE_PRIVATE_OK. Only fork() through
  * libc is seen (pthread_atfork); a raw clone() sharing no memory is not.
  */
 struct shws_file;
@@ -57,6 +59,9 @@ enum shws_node_type {
 	SHWS_NODE_COUNT
 };
 
+/** Flags of shws_file_open(). */
+#define SHWS_FILE_PRIVATE_OK (1u << 0)
+
 /**
  * The registry's file for the open file description of @fd, with one
  * reference for @api.
@@ -64,29 +69,45 @@ enum shws_node_type {
  * @fd is borrowed: shws dups it (F_DUPFD_CLOEXEC) and never closes or
  * otherwise changes it; the caller may close it at any time after the
  * call, shws's file keeps the description alive. Every opener of the same
- * description gets the same object (if shws can tell; otherwise a private
- * file, see above and shws_file_is_private()).
+ * description gets the same object.
+ *
+ * If shws cannot tell whether @fd is a description it already has
+ * (identity UNKNOWN, or a description shared with the parent process
+ * after fork()), it never guesses. Without SHWS_FILE_PRIVATE_OK in @flags
+ * it then fails with -ENOTUNIQ. With it, it opens a *private* file on the
+ * same device (shws_file_is_private() says so): the caller's own GEM
+ * handles are not valid there, so such a caller must do every GEM ioctl
+ * on shws_file_fd() (shws_bo_create_dumb() does) and reach other buffers
+ * through dma-bufs.
  *
  * Returns 0 and stores the file in *@out, or:
  *  -EBADF   @fd is negative, not open, or an O_PATH fd;
  *  -ENOTTY  @fd is not a DRM primary/render or accel node (regular file,
  *           pipe, socket, dma-buf, DRM control node, other device);
- *  -EINVAL  @api is not an enum shws_api value, or @out is NULL;
+ *  -EINVAL  @api is not an enum shws_api value, @flags has an unknown
+ *           bit, or @out is NULL;
+ *  -ENOTUNIQ  a private file would be needed and @flags does not allow
+ *           one;
  *  -EMFILE, -ENFILE  no fd slot left for shws's dup;
  *  -ENOMEM;
  *  -ENODEV and other -errno from open(): a private file was needed but the
  *           device's node could not be opened.
  * On error nothing is leaked and *@out is unchanged.
  */
-int shws_file_open(int fd, enum shws_api api, struct shws_file **out);
+int shws_file_open(int fd, unsigned flags, enum shws_api api,
+		   struct shws_file **out);
 
 /** Takes another reference for @api on @file (which the caller holds a
- * reference on). Returns @file. NULL-safe (returns NULL). */
-struct shws_file *shws_file_ref(struct shws_file *file, enum shws_api api);
+ * reference on). Returns 0, or -EINVAL (@file NULL or @api invalid:
+ * nothing taken). */
+int shws_file_ref(struct shws_file *file, enum shws_api api);
 
-/** Drops a reference taken for @api. The last one closes shws's dup (after
- * releasing every GEM handle shws owns in the file). NULL-safe. */
-void shws_file_unref(struct shws_file *file, enum shws_api api);
+/** Drops a reference taken for @api. The last reference of the file
+ * (its bos hold it too) closes shws's dup. NULL is accepted (returns 0).
+ * Returns 0, or -EINVAL if @api holds no reference on @file (a double
+ * unref, or the wrong api, or an invalid one): nothing is changed then,
+ * so the other APIs' references stay intact. */
+int shws_file_unref(struct shws_file *file, enum shws_api api);
 
 /**
  * shws's own fd for @file: borrowed by the caller, who must never close

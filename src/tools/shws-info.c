@@ -86,7 +86,7 @@ static void scan_dir(struct info *info, const char *dir, const char *prefix)
 		/* A tool must not keep DRM master it got by accident. */
 		if (drmIsMaster(n->fd))
 			drmDropMaster(n->fd);
-		if (shws_file_open(n->fd, SHWS_API_OTHER, &n->file) < 0) {
+		if (shws_file_open(n->fd, 0, SHWS_API_OTHER, &n->file) < 0) {
 			close(n->fd);
 			continue;
 		}
@@ -198,7 +198,7 @@ static int self_check(struct info *info)
 	fds[2] = fds[0] < 0 ? -1 : fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
 	for (i = 0; i < 3 && r == 0; i++)
 		r = fds[i] < 0 ? -errno :
-			shws_file_open(fds[i], SHWS_API_OTHER, &files[i]);
+			shws_file_open(fds[i], 0, SHWS_API_OTHER, &files[i]);
 	info->check_ok = r == 0;
 	for (i = 0; i < 3 && r == 0; i++) {
 		struct pair *p = &info->pairs[i];

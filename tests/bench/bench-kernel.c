@@ -55,7 +55,7 @@ static int new_dmabuf(int fd)
 static struct shws_file *open_file(int fd)
 {
 	struct shws_file *f;
-	int r = shws_file_open(fd, SHWS_API_GL, &f);
+	int r = shws_file_open(fd, 0, SHWS_API_GL, &f);
 
 	if (r)
 		bench_die("shws_file_open: %s", strerror(-r));
@@ -234,7 +234,7 @@ static void bench_import(void)
 #define LOOKUP_ITERS 128
 
 /* ns per shws_file_open() + unref of an fd whose description is already in
- * the registry, with @n files on the node, cycling over all of them (the
+ * the registry, 0, with @n files on the node, cycling over all of them (the
  * registry's list order does not favour any). One repetition: the files
  * are opened and closed around it, so that repetitions of different @n
  * can be interleaved (drift of a shared machine hits all @n alike). */

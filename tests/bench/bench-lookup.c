@@ -2,9 +2,11 @@
 /*
  * P1 (handle -> bo lookup) and P5 (bytes per bo record), on the host.
  *
- * shws: the real shws_bo_lookup() + shws_bo_unref() path over a table
- * populated with shws_bo_adopt(). No DRM device is needed: the bench builds
- * a bare struct shws_file (what the registry would create) without an fd.
+ * shws: the real shws_bo_lookup() + shws_bo_unref() path (P1-lookup-*),
+ * and the borrowed shws_bo_find() (P1-find-*: the lookup of a driver that
+ * already holds a reference), over a table populated with
+ * shws_bo_adopt(). No DRM device is needed: the bench builds a bare
+ * struct shws_file (what the registry would create) without an fd.
  * Lookups and non-final unrefs never touch the fd; the table is never torn
  * down (the last unref would GEM_CLOSE on it), the process just exits.
  *
@@ -39,24 +41,22 @@
 #include <shws/bo.h>
 
 #include "bench.h"
-#include "bo.h"
-#include "file.h"
-#include "private.h"
+#include "file_priv.h"
+#include "util.h"
 
 /* --- shws ---------------------------------------------------------------- */
 
 static struct shws_file *fake_file(void)
 {
-	struct shws_file *f = calloc(1, sizeof(*f));
+	/* No device, no fd: adopt only compares fds, and the table's
+	 * logic never makes a syscall on a lookup. The file is never
+	 * released (its last reference would go to the registry). */
+	struct shws_file *f = shws_file_create(NULL, -1, 0, SHWS_NODE_PRIMARY,
+					       false);
 
 	if (!f)
 		bench_die("out of memory");
-	f->fd = -1;
-	f->generation = shws_registry_generation();
-	shws_mutex_init(&f->lock);
-	atomic_init(&f->refs, 1);
-	if (shws_bo_file_init(f))
-		bench_die("shws_bo_file_init failed");
+	shws_file_get(f);
 	return f;
 }
 
@@ -66,7 +66,7 @@ static void shws_populate(struct shws_file *f, uint32_t n)
 	struct shws_bo *bo;
 
 	for (uint32_t h = 1; h <= n; h++)
-		if (shws_bo_adopt(f, h, 4096, SHWS_API_GL, &bo))
+		if (shws_bo_adopt(f, shws_file_fd(f), h, 4096, SHWS_API_GL, &bo))
 			bench_die("shws_bo_adopt(%u) failed", h);
 }
 
@@ -236,6 +236,7 @@ struct run {
 	atomic_int *go;           /* seccomp mode: spin instead of barrier */
 	atomic_int *done;
 	atomic_int *ready;        /* seccomp mode: past thread start-up */
+	bool borrow;              /* shws_bo_find() instead */
 	uint64_t ns;
 	int bad;
 };
@@ -249,7 +250,12 @@ static void loop(struct run *r)
 
 		if (++j == r->n)
 			j = 0;
-		if (r->file) {
+		if (r->file && r->borrow) {
+			struct shws_bo *bo = shws_bo_find(r->file, h);
+
+			if (!bo || shws_bo_handle(bo) != h)
+				r->bad++;
+		} else if (r->file) {
 			struct shws_bo *bo = shws_bo_lookup(r->file, h,
 							    SHWS_API_VULKAN);
 
@@ -306,7 +312,7 @@ static uint32_t *shuffled(uint32_t n, uint32_t seed)
 /* ns per lookup+release, per thread, the slowest thread's average. */
 static double run_threads(struct shws_file *f, struct base_table *b,
 			  uint32_t n, int threads, uint64_t iters,
-			  uint32_t **orders)
+			  uint32_t **orders, bool borrow)
 {
 	pthread_barrier_t barrier;
 	struct run r[2];
@@ -317,7 +323,7 @@ static double run_threads(struct shws_file *f, struct base_table *b,
 	for (int i = 0; i < threads; i++) {
 		r[i] = (struct run){ .file = f, .base = b, .order = orders[i],
 				     .n = n, .iters = iters,
-				     .barrier = &barrier };
+				     .barrier = &barrier, .borrow = borrow };
 		if (pthread_create(&th[i], NULL, thread_main, &r[i]))
 			bench_die("pthread_create failed");
 	}
@@ -338,6 +344,7 @@ static void figure_lookup(uint32_t n, int threads)
 	struct base_table *b, *bf;
 	uint32_t *orders[2] = { shuffled(n, 1), shuffled(n, 2) };
 	double s[BENCH_REPS], base[BENCH_REPS], basef[BENCH_REPS];
+	double find[BENCH_REPS];
 	uint64_t iters = 2000000;
 	char name[64];
 
@@ -347,15 +354,25 @@ static void figure_lookup(uint32_t n, int threads)
 	bf->futex = true;
 	/* Interleaved, so drift on a shared machine hits all alike. */
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
-		s[rep] = run_threads(f, NULL, n, threads, iters, orders);
-		base[rep] = run_threads(NULL, b, n, threads, iters, orders);
-		basef[rep] = run_threads(NULL, bf, n, threads, iters, orders);
+		s[rep] = run_threads(f, NULL, n, threads, iters, orders, false);
+		find[rep] = run_threads(f, NULL, n, threads, iters, orders,
+					true);
+		base[rep] = run_threads(NULL, b, n, threads, iters, orders,
+					false);
+		basef[rep] = run_threads(NULL, bf, n, threads, iters, orders,
+					 false);
 	}
 	snprintf(name, sizeof(name), "P1-lookup-%uh-%dt", n, threads);
 	bench_report(name, bench_median(s, BENCH_REPS), "ns/lookup",
 		     bench_median(base, BENCH_REPS));
 	snprintf(name, sizeof(name), "P1-lookup-futex-%uh-%dt", n, threads);
 	bench_report(name, bench_median(s, BENCH_REPS), "ns/lookup",
+		     bench_median(basef, BENCH_REPS));
+	snprintf(name, sizeof(name), "P1-find-%uh-%dt", n, threads);
+	bench_report(name, bench_median(find, BENCH_REPS), "ns/lookup",
+		     bench_median(base, BENCH_REPS));
+	snprintf(name, sizeof(name), "P1-find-futex-%uh-%dt", n, threads);
+	bench_report(name, bench_median(find, BENCH_REPS), "ns/lookup",
 		     bench_median(basef, BENCH_REPS));
 }
 
@@ -391,7 +408,7 @@ static int probe(const char *who, int threads, uint32_t n, uint64_t iters)
 	} else {
 		b = base_populate(n);
 	}
-	run_threads(f, b, n, threads, iters, orders);
+	run_threads(f, b, n, threads, iters, orders, false);
 	return 0;
 }
 

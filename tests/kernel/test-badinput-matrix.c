@@ -132,15 +132,15 @@ static void setup(void)
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	render = kt_open_driver("vgem", KT_RENDER);
 	virtio = kt_open_driver("virtio_gpu", KT_PRIMARY);
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &file));
-	CHECK_OK(shws_file_open(render, SHWS_API_GL, &rfile));
-	CHECK_OK(shws_file_open(virtio, SHWS_API_GL, &vfile));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &file));
+	CHECK_OK(shws_file_open(render, 0, SHWS_API_GL, &rfile));
+	CHECK_OK(shws_file_open(virtio, 0, SHWS_API_GL, &vfile));
 	x = bo_make_dmabuf(card, SEED);
 	CHECK_OK(shws_bo_import_dmabuf(file, x, SHWS_API_GL, &bo_gl));
 	CHECK_OK(shws_bo_flink(bo_gl, &name_gl));
 	CHECK_OK(shws_bo_import_dmabuf(rfile, x, SHWS_API_GL, &bo_r));
 	h = bo_dumb_create(virtio, BO_SIZE);
-	CHECK_OK(shws_bo_adopt(vfile, h, BO_SIZE, SHWS_API_GL, &bo_v));
+	CHECK_OK(shws_bo_adopt(vfile, shws_file_fd(vfile), h, BO_SIZE, SHWS_API_GL, &bo_v));
 	CHECK_OK(shws_bo_export_dmabuf(bo_v, &vx));
 	CHECK_OK(shws_bo_export_sync_file(bo_gl, SHWS_SYNC_RW, &sf));
 	CHECK_SYS(pipe2(pipefd, O_CLOEXEC));
@@ -161,7 +161,7 @@ static void setup(void)
 	{
 		struct shws_bo *tmp;
 
-		CHECK_OK(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_VA, &tmp));
+		CHECK_OK(shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_VA, &tmp));
 		CHECK_OK(shws_bo_unref(tmp, SHWS_API_VA));
 	}
 	stale_handle = h;
@@ -177,26 +177,40 @@ static void cases_file(void)
 {
 	struct shws_file *f = SENTINEL;
 
-	CASE("file-open-negative-fd", -EBADF, shws_file_open(-1, SHWS_API_GL, &f));
+	CASE("file-open-negative-fd", -EBADF, shws_file_open(-1, 0, SHWS_API_GL, &f));
 	CASE("file-open-closed-fd", -EBADF,
-	     shws_file_open(closed, SHWS_API_GL, &f));
-	CASE("file-open-opath-fd", -EBADF, shws_file_open(opath, SHWS_API_GL, &f));
+	     shws_file_open(closed, 0, SHWS_API_GL, &f));
+	CASE("file-open-opath-fd", -EBADF, shws_file_open(opath, 0, SHWS_API_GL, &f));
 	CASE("file-open-pipe", -ENOTTY,
-	     shws_file_open(pipefd[0], SHWS_API_GL, &f));
+	     shws_file_open(pipefd[0], 0, SHWS_API_GL, &f));
 	CASE("file-open-regular-file", -ENOTTY,
-	     shws_file_open(memfd, SHWS_API_GL, &f));
-	CASE("file-open-dmabuf", -ENOTTY, shws_file_open(x, SHWS_API_GL, &f));
-	CASE("file-open-sync-file", -ENOTTY, shws_file_open(sf, SHWS_API_GL, &f));
+	     shws_file_open(memfd, 0, SHWS_API_GL, &f));
+	CASE("file-open-dmabuf", -ENOTTY, shws_file_open(x, 0, SHWS_API_GL, &f));
+	CASE("file-open-sync-file", -ENOTTY, shws_file_open(sf, 0, SHWS_API_GL, &f));
 	CASE("file-open-other-chardev", -ENOTTY,
-	     shws_file_open(devnull, SHWS_API_GL, &f));
+	     shws_file_open(devnull, 0, SHWS_API_GL, &f));
 	CASE("file-open-bad-api", -EINVAL,
-	     shws_file_open(card, SHWS_API_COUNT, &f));
+	     shws_file_open(card, 0, SHWS_API_COUNT, &f));
 	CASE("file-open-negative-api", -EINVAL,
-	     shws_file_open(card, (enum shws_api)-1, &f));
-	CASE("file-open-null-out", -EINVAL, shws_file_open(card, SHWS_API_GL, NULL));
+	     shws_file_open(card, 0, (enum shws_api)-1, &f));
+	CASE("file-open-null-out", -EINVAL, shws_file_open(card, 0, SHWS_API_GL, NULL));
 	CHECK(f == SENTINEL); /* "*out is unchanged" on every error */
-	CASE("file-unref-null", 0, (shws_file_unref(NULL, SHWS_API_GL), 0));
-	CASE("file-ref-null", 0, IS_NULL(shws_file_ref(NULL, SHWS_API_GL)));
+	CASE("file-open-unknown-flag", -EINVAL,
+	     shws_file_open(card, 1u << 5, SHWS_API_GL, &f));
+	CHECK(f == SENTINEL);
+	CASE("file-unref-null", 0, shws_file_unref(NULL, SHWS_API_GL));
+	CASE("file-ref-null", -EINVAL, shws_file_ref(NULL, SHWS_API_GL));
+	CASE("file-ref-bad-api", -EINVAL, shws_file_ref(file, SHWS_API_COUNT));
+	/* A per-api double unref is refused and drops nobody's reference:
+	 * "file" holds one GL reference, VA holds none. */
+	CASE("file-unref-wrong-api", -EINVAL, shws_file_unref(file, SHWS_API_VA));
+	CASE("file-unref-bad-api", -EINVAL,
+	     shws_file_unref(file, (enum shws_api)99));
+	CHECK_OK(shws_file_ref(file, SHWS_API_VA));
+	CHECK_OK(shws_file_unref(file, SHWS_API_VA));
+	CASE("file-unref-double", -EINVAL, shws_file_unref(file, SHWS_API_VA));
+	CHECK_INT(shws_file_api_refs(file, SHWS_API_GL), ==, 1);
+	CHECK(bo_shws_matches(bo_gl, SEED)); /* the file and its bo live on */
 }
 
 static void cases_import(void)
@@ -247,23 +261,58 @@ static void cases_import(void)
 
 static void cases_adopt_lookup(void)
 {
-	uint32_t h = shws_bo_handle(bo_gl);
+	uint32_t h = shws_bo_handle(bo_gl), u32;
 	struct shws_bo *bo;
 
 	CASE("adopt-handle-zero", -EINVAL,
-	     shws_bo_adopt(file, 0, BO_SIZE, SHWS_API_GL, &bo));
+	     shws_bo_adopt(file, shws_file_fd(file), 0, BO_SIZE, SHWS_API_GL, &bo));
 	CASE("adopt-size-zero", -EINVAL,
-	     shws_bo_adopt(file, h, 0, SHWS_API_GL, &bo));
+	     shws_bo_adopt(file, shws_file_fd(file), h, 0, SHWS_API_GL, &bo));
 	CASE("adopt-bad-api", -EINVAL,
-	     shws_bo_adopt(file, h, BO_SIZE, SHWS_API_COUNT, &bo));
+	     shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_COUNT, &bo));
 	CASE("adopt-null-out", -EINVAL,
-	     shws_bo_adopt(file, h, BO_SIZE, SHWS_API_GL, NULL));
+	     shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_GL, NULL));
 	CASE("adopt-null-file", -EINVAL,
-	     shws_bo_adopt(NULL, h, BO_SIZE, SHWS_API_GL, &bo));
+	     shws_bo_adopt(NULL, card, h, BO_SIZE, SHWS_API_GL, &bo));
+	/* A bogus huge handle: refused before any allocation. */
+	CASE("adopt-huge-handle", -ERANGE,
+	     shws_bo_adopt(file, shws_file_fd(file), UINT32_MAX, BO_SIZE,
+			   SHWS_API_GL, &bo));
+	CASE("adopt-handle-above-max", -ERANGE,
+	     shws_bo_adopt(file, shws_file_fd(file), SHWS_BO_HANDLE_MAX + 1,
+			   BO_SIZE, SHWS_API_GL, &bo));
+	/* A handle made on another description (another open() of the same
+	 * node, or another device) is a number in another namespace. */
+	CASE("adopt-other-description", -EXDEV,
+	     shws_bo_adopt(file, virtio, h, BO_SIZE, SHWS_API_GL, &bo));
+	CASE("adopt-other-file-same-device", -EXDEV,
+	     shws_bo_adopt(file, render, h, BO_SIZE, SHWS_API_GL, &bo));
+	CASE("adopt-closed-fd", -EBADF,
+	     shws_bo_adopt(file, closed, h, BO_SIZE, SHWS_API_GL, &bo));
+	CASE("adopt-pipe-fd", -EXDEV,
+	     shws_bo_adopt(file, pipefd[0], h, BO_SIZE, SHWS_API_GL, &bo));
+
+	CASE("create-dumb-zero-width", -EINVAL,
+	     shws_bo_create_dumb(file, 0, 16, 32, SHWS_API_GL, &bo, &u32));
+	CASE("create-dumb-zero-bpp", -EINVAL,
+	     shws_bo_create_dumb(file, 16, 16, 0, SHWS_API_GL, &bo, &u32));
+	CASE("create-dumb-null-pitch", -EINVAL,
+	     shws_bo_create_dumb(file, 16, 16, 32, SHWS_API_GL, &bo, NULL));
+	CASE("create-dumb-null-out", -EINVAL,
+	     shws_bo_create_dumb(file, 16, 16, 32, SHWS_API_GL, NULL, &u32));
+	CASE("create-dumb-bad-api", -EINVAL,
+	     shws_bo_create_dumb(file, 16, 16, 32, SHWS_API_COUNT, &bo, &u32));
+	CASE("create-dumb-overflow", -EINVAL,
+	     shws_bo_create_dumb(file, UINT32_MAX, UINT32_MAX, 32, SHWS_API_GL,
+				 &bo, &u32));
+	CASE("create-dumb-render-node", -EACCES,
+	     shws_bo_create_dumb(rfile, 16, 16, 32, SHWS_API_GL, &bo, &u32));
+	CASE("create-dumb-virtio-8bpp", -EINVAL,
+	     shws_bo_create_dumb(vfile, 16, 16, 8, SHWS_API_GL, &bo, &u32));
 	CASE("adopt-live-handle-other-size", -EEXIST,
-	     shws_bo_adopt(file, h, 2 * BO_SIZE, SHWS_API_VA, &bo));
+	     shws_bo_adopt(file, shws_file_fd(file), h, 2 * BO_SIZE, SHWS_API_VA, &bo));
 	CASE("adopt-live-handle-huge-size", -EEXIST,
-	     shws_bo_adopt(file, h, UINT64_MAX, SHWS_API_VA, &bo));
+	     shws_bo_adopt(file, shws_file_fd(file), h, UINT64_MAX, SHWS_API_VA, &bo));
 
 	CASE("lookup-stale-handle", 0,
 	     IS_NULL(shws_bo_lookup(file, stale_handle, SHWS_API_GL)));
@@ -278,6 +327,7 @@ static void cases_adopt_lookup(void)
 static void cases_bo(void)
 {
 	uint32_t u32;
+	struct shws_bo *tb = SENTINEL;
 	int fd;
 
 	CASE("unref-double", -EINVAL, ({
@@ -297,14 +347,24 @@ static void cases_bo(void)
 	CASE("flink-null-out", -EINVAL, shws_bo_flink(bo_gl, NULL));
 	CASE("flink-null-bo", -EINVAL, shws_bo_flink(NULL, &u32));
 	CASE("translate-other-device", -EXDEV,
-	     shws_bo_translate(bo_gl, vfile, &u32));
+	     shws_bo_translate(bo_gl, vfile, SHWS_API_GL, &tb));
+	CHECK(!tb); /* set to NULL on error */
 	CASE("translate-wrong-device-bo", -EXDEV,
-	     shws_bo_translate(bo_v, rfile, &u32));
+	     shws_bo_translate(bo_v, rfile, SHWS_API_GL, &tb));
 	CASE("translate-null-other", -EINVAL,
-	     shws_bo_translate(bo_gl, NULL, &u32));
+	     shws_bo_translate(bo_gl, NULL, SHWS_API_GL, &tb));
 	CASE("translate-null-out", -EINVAL,
-	     shws_bo_translate(bo_gl, rfile, NULL));
-	CASE("translate-null-bo", -EINVAL, shws_bo_translate(NULL, rfile, &u32));
+	     shws_bo_translate(bo_gl, rfile, SHWS_API_GL, NULL));
+	CASE("translate-bad-api", -EINVAL,
+	     shws_bo_translate(bo_gl, rfile, SHWS_API_COUNT, &tb));
+	CASE("translate-null-bo", -EINVAL,
+	     shws_bo_translate(NULL, rfile, SHWS_API_GL, &tb));
+	CASE("ref-null-bo", -EINVAL, shws_bo_ref(NULL, SHWS_API_GL));
+	CASE("ref-bad-api", -EINVAL, shws_bo_ref(bo_gl, SHWS_API_COUNT));
+	CASE("find-handle-zero", 0, IS_NULL(shws_bo_find(file, 0)));
+	CASE("find-stale-handle", 0, IS_NULL(shws_bo_find(file, stale_handle)));
+	CASE("find-huge-handle", 0, IS_NULL(shws_bo_find(file, UINT32_MAX)));
+	CASE("find-null-file", 0, IS_NULL(shws_bo_find(NULL, 1)));
 	CASE("dump-null-file", -EINVAL, shws_bo_dump(NULL, sink));
 	CASE("dump-null-stream", -EINVAL, shws_bo_dump(file, NULL));
 	CASE("api-refs-bad-api", 0, shws_bo_api_refs(bo_gl, SHWS_API_COUNT));

@@ -19,16 +19,16 @@ static void stale_and_zero(void)
 	uint32_t h = bo_dumb_create(card, BO_SIZE);
 	struct shws_bo *bo;
 
-	CHECK_INT(shws_bo_adopt(file, 0, BO_SIZE, SHWS_API_GL, &bo), ==,
+	CHECK_INT(shws_bo_adopt(file, shws_file_fd(file), 0, BO_SIZE, SHWS_API_GL, &bo), ==,
 		  -EINVAL);
-	CHECK_INT(shws_bo_adopt(file, h, 0, SHWS_API_GL, &bo), ==, -EINVAL);
-	CHECK_INT(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_COUNT, &bo), ==,
+	CHECK_INT(shws_bo_adopt(file, shws_file_fd(file), h, 0, SHWS_API_GL, &bo), ==, -EINVAL);
+	CHECK_INT(shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_COUNT, &bo), ==,
 		  -EINVAL);
-	CHECK_INT(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_GL, NULL), ==,
+	CHECK_INT(shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_GL, NULL), ==,
 		  -EINVAL);
-	CHECK_OK(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_GL, &bo));
+	CHECK_OK(shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_GL, &bo));
 	/* Adopting it again merges; with another size it is refused. */
-	CHECK_INT(shws_bo_adopt(file, h, 2 * BO_SIZE, SHWS_API_VA, &bo), ==,
+	CHECK_INT(shws_bo_adopt(file, shws_file_fd(file), h, 2 * BO_SIZE, SHWS_API_VA, &bo), ==,
 		  -EEXIST);
 	CHECK(!bo);
 	bo = shws_bo_lookup(file, h, SHWS_API_GL);
@@ -103,12 +103,11 @@ static void bad_fds(void)
 static void wrong_device(void)
 {
 	int x = bo_make_dmabuf(card, SEED), fd = -2;
-	struct shws_bo *bo;
-	uint32_t h = 0;
+	struct shws_bo *bo, *t;
 
 	CHECK_OK(shws_bo_import_dmabuf(file, x, SHWS_API_GL, &bo));
-	CHECK_INT(shws_bo_translate(bo, vfile, &h), ==, -EXDEV);
-	CHECK_INT(shws_bo_translate(bo, NULL, &h), ==, -EINVAL);
+	CHECK_INT(shws_bo_translate(bo, vfile, SHWS_API_GL, &t), ==, -EXDEV);
+	CHECK_INT(shws_bo_translate(bo, NULL, SHWS_API_GL, &t), ==, -EINVAL);
 	CHECK_INT(shws_bo_export_dmabuf(bo, NULL), ==, -EINVAL);
 	CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
 	CHECK_INT(fcntl(fd, F_GETFD), ==, FD_CLOEXEC);
@@ -126,13 +125,15 @@ static void child_fresh_files(void)
 	int c = kt_open_driver("vgem", KT_PRIMARY);
 	int r = kt_open_driver("vgem", KT_RENDER);
 	struct shws_file *fc, *fr;
-	struct shws_bo *bo;
-	uint32_t h = bo_dumb_create(c, BO_SIZE), hr;
+	struct shws_bo *bo, *t;
+	uint32_t h = bo_dumb_create(c, BO_SIZE);
 
-	CHECK_OK(shws_file_open(c, SHWS_API_GL, &fc));
-	CHECK_OK(shws_file_open(r, SHWS_API_GL, &fr));
-	CHECK_OK(shws_bo_adopt(fc, h, BO_SIZE, SHWS_API_GL, &bo));
-	CHECK_OK(shws_bo_translate(bo, fr, &hr));
+	CHECK_OK(shws_file_open(c, 0, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_GL, &fr));
+	CHECK_OK(shws_bo_adopt(fc, shws_file_fd(fc), h, BO_SIZE, SHWS_API_GL, &bo));
+	CHECK_OK(shws_bo_translate(bo, fr, SHWS_API_GL, &t));
+	CHECK(shws_bo_file(t) == fr);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_GL));
 	CHECK_OK(shws_bo_unref(bo, SHWS_API_GL));
 	CHECK_INT(drmCloseBufferHandle(c, h), ==, -1); /* shws closed it */
 	shws_file_unref(fr, SHWS_API_GL);
@@ -177,8 +178,8 @@ int main(void)
 
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	virtio = kt_open_driver("virtio_gpu", KT_PRIMARY);
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &file));
-	CHECK_OK(shws_file_open(virtio, SHWS_API_GL, &vfile));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &file));
+	CHECK_OK(shws_file_open(virtio, 0, SHWS_API_GL, &vfile));
 	stale_and_zero();
 	double_unref();
 	bad_fds();

@@ -55,8 +55,8 @@ static void through_shws(void)
 	uint32_t hc;
 	void *map;
 
-	CHECK_OK(shws_file_open(f, SHWS_API_GL, &gl_file));
-	CHECK_OK(shws_file_open(f, SHWS_API_VA, &va_file));
+	CHECK_OK(shws_file_open(f, 0, SHWS_API_GL, &gl_file));
+	CHECK_OK(shws_file_open(f, 0, SHWS_API_VA, &va_file));
 	CHECK(gl_file == va_file); /* one open file description, one table */
 
 	CHECK_OK(shws_bo_import_dmabuf(gl_file, x, SHWS_API_GL, &gl));
@@ -74,7 +74,7 @@ static void through_shws(void)
 	/* A buffer created now never aliases a live one. */
 	hc = bo_dumb_create(f, BO_SIZE);
 	CHECK_INT(hc, !=, shws_bo_handle(va));
-	CHECK_OK(shws_bo_adopt(gl_file, hc, BO_SIZE, SHWS_API_GL, &c));
+	CHECK_OK(shws_bo_adopt(gl_file, shws_file_fd(gl_file), hc, BO_SIZE, SHWS_API_GL, &c));
 	map = bo_dumb_map(f, hc, BO_SIZE);
 	bo_fill(map, BO_SIZE, SEED_C);
 
@@ -100,7 +100,7 @@ static void app_closes_fds(void)
 	struct shws_file *file;
 	struct shws_bo *bo;
 
-	CHECK_OK(shws_file_open(f, SHWS_API_GL, &file));
+	CHECK_OK(shws_file_open(f, 0, SHWS_API_GL, &file));
 	CHECK_OK(shws_bo_import_dmabuf(file, x, SHWS_API_GL, &bo));
 	close(x); /* both borrowed: shws keeps its own dup of the device */
 	close(f);

@@ -28,15 +28,15 @@ static void flink_dedupe(void)
 	uint32_t h, name, name2;
 	void *map;
 
-	CHECK_OK(shws_file_open(c1, SHWS_API_GL, &f1));
-	CHECK_OK(shws_file_open(c2, SHWS_API_VA, &f2));
+	CHECK_OK(shws_file_open(c1, 0, SHWS_API_GL, &f1));
+	CHECK_OK(shws_file_open(c2, 0, SHWS_API_VA, &f2));
 	CHECK(f1 != f2); /* two open() calls: two handle namespaces */
 
 	h = bo_dumb_create(c1, BO_SIZE);
 	map = bo_dumb_map(c1, h, BO_SIZE);
 	bo_fill(map, BO_SIZE, SEED);
 	munmap(map, BO_SIZE);
-	CHECK_OK(shws_bo_adopt(f1, h, BO_SIZE, SHWS_API_GL, &b1));
+	CHECK_OK(shws_bo_adopt(f1, shws_file_fd(f1), h, BO_SIZE, SHWS_API_GL, &b1));
 	CHECK_OK(shws_bo_flink(b1, &name));
 	CHECK_INT(name, !=, 0);
 	CHECK_OK(shws_bo_flink(b1, &name2));
@@ -79,7 +79,7 @@ static void render_node(void)
 	struct shws_bo *b, *b2;
 	uint32_t name = 0;
 
-	CHECK_OK(shws_file_open(r, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_VULKAN, &fr));
 	CHECK_OK(shws_bo_import_dmabuf(fr, x, SHWS_API_VULKAN, &b));
 	CHECK_OK(shws_bo_import_dmabuf(fr, x, SHWS_API_VA, &b2));
 	CHECK(b == b2);

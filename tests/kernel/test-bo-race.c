@@ -131,7 +131,7 @@ static void *creator(void *arg)
 		c->map = bo_dumb_map(card, h, BO_SIZE);
 		c->seed = ++seed;
 		bo_fill(c->map, BO_SIZE, c->seed);
-		CHECK_OK(shws_bo_adopt(file, h, BO_SIZE, SHWS_API_VULKAN,
+		CHECK_OK(shws_bo_adopt(file, shws_file_fd(file), h, BO_SIZE, SHWS_API_VULKAN,
 				       &c->bo));
 		atomic_fetch_add(&created, 1);
 	}
@@ -159,7 +159,7 @@ int main(void)
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	shared_fd = bo_make_dmabuf(exporter, SEED_X);
 	shared_ino = bo_fd_ino(shared_fd);
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &file));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &file));
 
 	t0 = now();
 	for (uintptr_t i = 0; i < CREATORS; i++)

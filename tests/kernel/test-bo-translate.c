@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Translation: the handle of a buffer in another file of the same device,
- * held by the bo and released with it; translating back and forth builds
- * a cycle that is still freed. Cross-device imports follow the kernel.
+ * Translation: the same buffer as a bo of another file of the same device,
+ * owned by the caller; no bo holds another, so every order of release
+ * frees everything; the cache never hands out a dead translation's reused
+ * handle. Cross-device imports follow the kernel.
  */
 #include <stdio.h>
 
@@ -42,35 +43,45 @@ static int live_bos(struct shws_file *file)
 	return n;
 }
 
-/* render -> card where the card has no bo yet: the translation creates
- * one, owned by the render bo and closed with it. */
+/* render -> card where the card has no bo yet: the translation is a bo of
+ * the card's table owned by the caller, living on its own (no bo holds
+ * another), and a second call while it lives returns the same bo. */
 static void render_to_card(const char *driver)
 {
 	int c = kt_open_driver(driver, KT_PRIMARY);
 	int r = kt_open_driver(driver, KT_RENDER);
 	int x = bo_make_dmabuf(c, SEED);
 	struct shws_file *fc, *fr;
-	struct shws_bo *br;
-	uint32_t hc, hc2;
+	struct shws_bo *br, *tc, *tc2, *self;
 
-	CHECK_OK(shws_file_open(c, SHWS_API_OTHER, &fc));
-	CHECK_OK(shws_file_open(r, SHWS_API_GL, &fr));
+	CHECK_OK(shws_file_open(c, 0, SHWS_API_OTHER, &fc));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_GL, &fr));
 	CHECK(shws_file_device(fc) == shws_file_device(fr));
 	CHECK_OK(shws_bo_import_dmabuf(fr, x, SHWS_API_GL, &br));
 	close(x);
 	CHECK_INT(live_bos(fc), ==, 0);
 
-	CHECK_OK(shws_bo_translate(br, fc, &hc));
+	CHECK_OK(shws_bo_translate(br, fc, SHWS_API_VULKAN, &tc));
+	CHECK(shws_bo_file(tc) == fc);
+	CHECK_INT(shws_bo_api_refs(tc, SHWS_API_VULKAN), ==, 1);
 	CHECK_INT(live_bos(fc), ==, 1);
-	check_same_buffer(c, hc, br);
-	CHECK_OK(shws_bo_translate(br, fc, &hc2)); /* cached */
-	CHECK_INT(hc2, ==, hc);
-	CHECK_OK(shws_bo_translate(br, fr, &hc2)); /* its own file */
-	CHECK_INT(hc2, ==, shws_bo_handle(br));
+	check_same_buffer(c, shws_bo_handle(tc), br);
+	CHECK_OK(shws_bo_translate(br, fc, SHWS_API_GL, &tc2)); /* cached */
+	CHECK(tc2 == tc);
+	CHECK_INT(shws_bo_api_refs(tc, SHWS_API_GL), ==, 1);
+	CHECK_OK(shws_bo_translate(br, fr, SHWS_API_VA, &self));
+	CHECK(self == br);
+	CHECK_INT(shws_bo_api_refs(br, SHWS_API_VA), ==, 1);
+	CHECK_OK(shws_bo_unref(self, SHWS_API_VA));
 
+	/* The source dies first: the translation is the caller's and lives. */
 	CHECK_OK(shws_bo_unref(br, SHWS_API_GL));
-	CHECK_INT(live_bos(fc), ==, 0); /* the translation died with it */
 	CHECK_INT(live_bos(fr), ==, 0);
+	CHECK_INT(live_bos(fc), ==, 1);
+	CHECK(bo_shws_matches(tc, SEED));
+	CHECK_OK(shws_bo_unref(tc2, SHWS_API_GL));
+	CHECK_OK(shws_bo_unref(tc, SHWS_API_VULKAN));
+	CHECK_INT(live_bos(fc), ==, 0);
 	shws_file_unref(fr, SHWS_API_GL);
 	shws_file_unref(fc, SHWS_API_OTHER);
 	close(r);
@@ -78,36 +89,81 @@ static void render_to_card(const char *driver)
 	pass_for("render-to-card", driver);
 }
 
-/* card -> render -> card: the second translation finds the first bo
- * (dedupe in the card's table), so the two bos hold each other. */
-static void round_trip(const char *driver)
+/* The cache is weak: once the translation died and its handle number was
+ * given to another buffer, translating again must not return that buffer
+ * (it would alias someone else's memory) but the right one. */
+static void stale_cache(const char *driver)
+{
+	int c = kt_open_driver(driver, KT_PRIMARY);
+	int r = kt_open_driver(driver, KT_RENDER);
+	int x = bo_make_dmabuf(c, SEED);
+	struct shws_file *fc, *fr;
+	struct shws_bo *br, *t, *other;
+	uint32_t hc, reused;
+	void *map;
+
+	CHECK_OK(shws_file_open(c, 0, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_GL, &fr));
+	CHECK_OK(shws_bo_import_dmabuf(fr, x, SHWS_API_GL, &br));
+	close(x);
+	CHECK_OK(shws_bo_translate(br, fc, SHWS_API_GL, &t));
+	hc = shws_bo_handle(t);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_GL));
+	CHECK_INT(live_bos(fc), ==, 0);
+	/* The kernel hands the lowest free number out again at once. */
+	reused = bo_dumb_create(c, BO_SIZE);
+	CHECK_INT(reused, ==, hc);
+	map = bo_dumb_map(c, reused, BO_SIZE);
+	bo_fill(map, BO_SIZE, SEED + 7);
+	munmap(map, BO_SIZE);
+	CHECK_OK(shws_bo_adopt(fc, c, reused, BO_SIZE, SHWS_API_VA, &other));
+
+	CHECK_OK(shws_bo_translate(br, fc, SHWS_API_GL, &t));
+	CHECK(t != other);
+	CHECK(bo_shws_matches(t, SEED));
+	CHECK(bo_shws_matches(other, SEED + 7));
+	check_same_buffer(c, shws_bo_handle(t), br);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_GL));
+	CHECK_OK(shws_bo_unref(other, SHWS_API_VA));
+	CHECK_OK(shws_bo_unref(br, SHWS_API_GL));
+	CHECK_INT(live_bos(fc) + live_bos(fr), ==, 0);
+	shws_file_unref(fr, SHWS_API_GL);
+	shws_file_unref(fc, SHWS_API_GL);
+	close(r);
+	close(c);
+	pass_for("stale-cache", driver);
+}
+
+/* card -> render -> card: the way back finds the first bo (dedupe in the
+ * card's table). No bo holds another, so releasing in either order frees
+ * both handles with the last reference. */
+static void round_trip(const char *driver, bool card_first)
 {
 	int c = kt_open_driver(driver, KT_PRIMARY);
 	int r = kt_open_driver(driver, KT_RENDER);
 	struct shws_file *fc, *fr;
-	struct shws_bo *bc, *br;
-	uint32_t h = bo_dumb_create(c, BO_SIZE), hr, hc;
+	struct shws_bo *bc, *br, *back;
+	uint32_t h = bo_dumb_create(c, BO_SIZE);
 	void *map = bo_dumb_map(c, h, BO_SIZE);
 
 	bo_fill(map, BO_SIZE, SEED);
 	munmap(map, BO_SIZE);
-	CHECK_OK(shws_file_open(c, SHWS_API_GL, &fc));
-	CHECK_OK(shws_file_open(r, SHWS_API_VULKAN, &fr));
-	CHECK_OK(shws_bo_adopt(fc, h, BO_SIZE, SHWS_API_GL, &bc));
+	CHECK_OK(shws_file_open(c, 0, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_bo_adopt(fc, c, h, BO_SIZE, SHWS_API_GL, &bc));
 
-	CHECK_OK(shws_bo_translate(bc, fr, &hr));
-	br = shws_bo_lookup(fr, hr, SHWS_API_VULKAN);
-	CHECK(br);
+	CHECK_OK(shws_bo_translate(bc, fr, SHWS_API_VULKAN, &br));
 	CHECK(bo_shws_matches(br, SEED));
-	CHECK_OK(shws_bo_translate(br, fc, &hc));
-	CHECK_INT(hc, ==, h);
+	CHECK_OK(shws_bo_translate(br, fc, SHWS_API_VULKAN, &back));
+	CHECK(back == bc);
+	CHECK_OK(shws_bo_unref(back, SHWS_API_VULKAN));
 
-	CHECK_OK(shws_bo_unref(bc, SHWS_API_GL));
-	/* Vulkan still holds br, br holds bc: the card handle stays. */
-	check_same_buffer(c, h, br);
-	CHECK_INT(live_bos(fc), ==, 1);
-	CHECK_OK(shws_bo_unref(br, SHWS_API_VULKAN));
-	/* No API holds either: the cycle is collected, both handles closed. */
+	CHECK_OK(shws_bo_unref(card_first ? bc : br,
+			       card_first ? SHWS_API_GL : SHWS_API_VULKAN));
+	CHECK_INT(live_bos(fc) + live_bos(fr), ==, 1);
+	CHECK(bo_shws_matches(card_first ? br : bc, SEED));
+	CHECK_OK(shws_bo_unref(card_first ? br : bc,
+			       card_first ? SHWS_API_VULKAN : SHWS_API_GL));
 	CHECK_INT(live_bos(fc), ==, 0);
 	CHECK_INT(live_bos(fr), ==, 0);
 	CHECK_INT(drmCloseBufferHandle(c, h), ==, -1);
@@ -117,46 +173,43 @@ static void round_trip(const char *driver)
 	shws_file_unref(fc, SHWS_API_GL);
 	close(r);
 	close(c);
-	pass_for("round-trip-cycle", driver);
+	pass_for(card_first ? "round-trip-card-first" :
+			      "round-trip-render-first", driver);
 }
 
-/* Three files of one device, translated round in a ring: a 3-cycle of
- * holds. It lives while any API holds any of the three, and dies with the
- * last API reference. */
-static void three_cycle(void)
+/* Three files of one device, translated round in a ring: the way back is
+ * the first bo, and the ring dies with the last reference. */
+static void three_ring(void)
 {
 	int c1 = kt_open_driver("vgem", KT_PRIMARY);
 	int c2 = kt_open_driver("vgem", KT_PRIMARY);
 	int r = kt_open_driver("vgem", KT_RENDER);
 	struct shws_file *f1, *f2, *fr;
-	struct shws_bo *b1, *b2, *br;
-	uint32_t h = bo_dumb_create(c1, BO_SIZE), hr, h2, back;
+	struct shws_bo *b1, *b2, *br, *back;
+	uint32_t h = bo_dumb_create(c1, BO_SIZE);
 	void *map = bo_dumb_map(c1, h, BO_SIZE);
 
 	bo_fill(map, BO_SIZE, SEED);
 	munmap(map, BO_SIZE);
-	CHECK_OK(shws_file_open(c1, SHWS_API_GL, &f1));
-	CHECK_OK(shws_file_open(c2, SHWS_API_VA, &f2));
-	CHECK_OK(shws_file_open(r, SHWS_API_VULKAN, &fr));
-	CHECK_OK(shws_bo_adopt(f1, h, BO_SIZE, SHWS_API_GL, &b1));
-	CHECK_OK(shws_bo_translate(b1, fr, &hr));
-	br = shws_bo_lookup(fr, hr, SHWS_API_VULKAN);
-	CHECK(br);
-	CHECK_OK(shws_bo_translate(br, f2, &h2));
-	b2 = shws_bo_lookup(f2, h2, SHWS_API_VA);
-	CHECK(b2);
-	CHECK_OK(shws_bo_translate(b2, f1, &back));
-	CHECK_INT(back, ==, h);
+	CHECK_OK(shws_file_open(c1, 0, SHWS_API_GL, &f1));
+	CHECK_OK(shws_file_open(c2, 0, SHWS_API_VA, &f2));
+	CHECK_OK(shws_file_open(r, 0, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_bo_adopt(f1, c1, h, BO_SIZE, SHWS_API_GL, &b1));
+	CHECK_OK(shws_bo_translate(b1, fr, SHWS_API_VULKAN, &br));
+	CHECK_OK(shws_bo_translate(br, f2, SHWS_API_VA, &b2));
+	CHECK_OK(shws_bo_translate(b2, f1, SHWS_API_GL, &back));
+	CHECK(back == b1);
+	CHECK_INT(shws_bo_api_refs(b1, SHWS_API_GL), ==, 2);
 
 	CHECK_OK(shws_bo_unref(b1, SHWS_API_GL));
 	CHECK_OK(shws_bo_unref(b2, SHWS_API_VA));
-	/* Vulkan's reference keeps the whole ring. */
-	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 3);
-	check_same_buffer(c1, h, br);
+	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 2);
 	CHECK(bo_shws_matches(br, SEED));
+	CHECK_OK(shws_bo_unref(back, SHWS_API_GL));
+	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 1);
+	CHECK_INT(drmCloseBufferHandle(c1, h), ==, -1);
 	CHECK_OK(shws_bo_unref(br, SHWS_API_VULKAN));
 	CHECK_INT(live_bos(f1) + live_bos(f2) + live_bos(fr), ==, 0);
-	CHECK_INT(drmCloseBufferHandle(c1, h), ==, -1);
 
 	shws_file_unref(fr, SHWS_API_VULKAN);
 	shws_file_unref(f2, SHWS_API_VA);
@@ -164,7 +217,7 @@ static void three_cycle(void)
 	close(r);
 	close(c2);
 	close(c1);
-	test_pass("three-file-cycle");
+	test_pass("three-file-ring");
 }
 
 /* The kernel decides cross-device imports (6.1: virtio_gpu -> vgem works,
@@ -176,11 +229,10 @@ static void cross_device(void)
 	int from_virtio = bo_make_dmabuf(vc, SEED);
 	int from_vgem = bo_make_dmabuf(vg, SEED + 1);
 	struct shws_file *fvg, *fvc;
-	struct shws_bo *bo, *none;
-	uint32_t h;
+	struct shws_bo *bo, *none, *t;
 
-	CHECK_OK(shws_file_open(vg, SHWS_API_GL, &fvg));
-	CHECK_OK(shws_file_open(vc, SHWS_API_GL, &fvc));
+	CHECK_OK(shws_file_open(vg, 0, SHWS_API_GL, &fvg));
+	CHECK_OK(shws_file_open(vc, 0, SHWS_API_GL, &fvc));
 	CHECK(shws_file_device(fvg) != shws_file_device(fvc));
 
 	CHECK_OK(shws_bo_import_dmabuf(fvg, from_virtio, SHWS_API_GL, &bo));
@@ -188,7 +240,7 @@ static void cross_device(void)
 	CHECK_INT(shws_bo_import_dmabuf(fvc, from_vgem, SHWS_API_GL, &none),
 		  ==, -ENODEV);
 	CHECK(!none);
-	CHECK_INT(shws_bo_translate(bo, fvc, &h), ==, -EXDEV);
+	CHECK_INT(shws_bo_translate(bo, fvc, SHWS_API_GL, &t), ==, -EXDEV);
 	CHECK_INT(live_bos(fvc), ==, 0);
 	CHECK_OK(shws_bo_unref(bo, SHWS_API_GL));
 
@@ -212,7 +264,7 @@ static void attribution(void)
 	size_t len = 0;
 	FILE *out;
 
-	CHECK_OK(shws_file_open(c, SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(c, 0, SHWS_API_GL, &f));
 	CHECK_OK(shws_bo_import_dmabuf(f, x, SHWS_API_GL, &gl));
 	CHECK_OK(shws_bo_import_dmabuf(f, x, SHWS_API_VA, &va));
 	shws_bo_ref(va, SHWS_API_VA);
@@ -239,9 +291,13 @@ int main(void)
 
 	render_to_card("vgem");
 	render_to_card("virtio_gpu");
-	round_trip("vgem");
-	round_trip("virtio_gpu");
-	three_cycle();
+	stale_cache("vgem");
+	stale_cache("virtio_gpu");
+	round_trip("vgem", true);
+	round_trip("vgem", false);
+	round_trip("virtio_gpu", true);
+	round_trip("virtio_gpu", false);
+	three_ring();
 	cross_device();
 	attribution();
 	CHECK_INT(test_fd_count(), ==, fds);

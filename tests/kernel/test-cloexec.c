@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 {
 	int card, card2, render, virtio, x, fd, sf, sf2, acq, p[2], fds;
 	struct shws_file *fc, *fc2, *fr, *fv;
-	struct shws_bo *a, *b, *v, *vg;
+	struct shws_bo *a, *b, *v, *vg, *t;
 	uint32_t h, name;
 	struct vbuf vb;
 
@@ -95,12 +95,12 @@ int main(int argc, char **argv)
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	render = kt_open_driver("vgem", KT_RENDER);
 	virtio = kt_open_driver("virtio_gpu", KT_PRIMARY);
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &fc));
 	card2 = CHECK_SYS(fcntl(card, F_DUPFD_CLOEXEC, 0));
-	CHECK_OK(shws_file_open(card2, SHWS_API_VA, &fc2));
+	CHECK_OK(shws_file_open(card2, SHWS_FILE_PRIVATE_OK, SHWS_API_VA, &fc2));
 	CHECK(shws_file_is_private(fc2));
-	CHECK_OK(shws_file_open(render, SHWS_API_VULKAN, &fr));
-	CHECK_OK(shws_file_open(virtio, SHWS_API_GL, &fv));
+	CHECK_OK(shws_file_open(render, 0, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_file_open(virtio, 0, SHWS_API_GL, &fv));
 
 	x = bo_make_dmabuf(card, SEED);
 	CHECK_OK(shws_bo_import_dmabuf(fc, x, SHWS_API_GL, &a));
@@ -109,9 +109,9 @@ int main(int argc, char **argv)
 	CHECK(b == a);
 	CHECK_OK(shws_bo_unref(b, SHWS_API_VA));
 	CHECK_OK(shws_bo_import_dmabuf(fc2, x, SHWS_API_VA, &b));
-	CHECK_OK(shws_bo_translate(a, fr, &h));
+	CHECK_OK(shws_bo_translate(a, fr, SHWS_API_VULKAN, &t));
 	h = bo_dumb_create(virtio, BO_SIZE);
-	CHECK_OK(shws_bo_adopt(fv, h, BO_SIZE, SHWS_API_GL, &v));
+	CHECK_OK(shws_bo_adopt(fv, shws_file_fd(fv), h, BO_SIZE, SHWS_API_GL, &v));
 	CHECK_OK(shws_bo_export_dmabuf(v, &fd));
 	CHECK_OK(shws_bo_import_dmabuf(fc, fd, SHWS_API_GL, &vg)); /* -> vgem */
 	CHECK_OK(shws_bo_export_sync_file(a, SHWS_SYNC_RW, &sf));
@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 	close(sf2);
 	close(sf);
 	close(fd);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_VULKAN));
 	CHECK_OK(shws_bo_unref(vg, SHWS_API_GL));
 	CHECK_OK(shws_bo_unref(v, SHWS_API_GL));
 	CHECK_OK(shws_bo_unref(b, SHWS_API_VA));

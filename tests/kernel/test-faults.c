@@ -106,12 +106,12 @@ static void app_closes_fds(void)
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 	int card = card_fd(), render = kt_open_driver("vgem", KT_RENDER);
 	struct shws_file *fc, *fr;
-	struct shws_bo *bo, *rbo;
-	uint32_t h, name, rh;
+	struct shws_bo *bo, *rbo, *t;
+	uint32_t name;
 	int x, fd, sf;
 
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &fc));
-	CHECK_OK(shws_file_open(render, SHWS_API_VA, &fr));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(render, 0, SHWS_API_VA, &fr));
 	x = bo_make_dmabuf(card, SEED);
 	CHECK_OK(shws_bo_import_dmabuf(fc, x, SHWS_API_GL, &bo));
 	CHECK_OK(shws_bo_import_dmabuf(fr, x, SHWS_API_VA, &rbo));
@@ -126,10 +126,12 @@ static void app_closes_fds(void)
 	CHECK(bo_shws_matches(rbo, SEED));
 	CHECK_OK(shws_bo_flink(bo, &name));
 	CHECK(name != 0);
-	CHECK_OK(shws_bo_translate(rbo, shws_bo_file(bo), &h));
-	CHECK_INT(h, ==, shws_bo_handle(bo));
-	CHECK_OK(shws_bo_translate(bo, fr, &rh));
-	CHECK_INT(rh, ==, shws_bo_handle(rbo));
+	CHECK_OK(shws_bo_translate(rbo, shws_bo_file(bo), SHWS_API_GL, &t));
+	CHECK(t == bo);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_GL));
+	CHECK_OK(shws_bo_translate(bo, fr, SHWS_API_VA, &t));
+	CHECK(t == rbo);
+	CHECK_OK(shws_bo_unref(t, SHWS_API_VA));
 	CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
 	CHECK_OK(shws_bo_export_sync_file(rbo, SHWS_SYNC_RW, &sf));
 	CHECK_OK(shws_sync_file_wait(sf, 0));
@@ -212,20 +214,19 @@ static void emfile_round(int k, int card, int render2, int x,
 {
 	struct shws_file *f;
 	struct shws_bo *b2;
-	uint32_t h;
 	int fd, sf, sf2, r;
 
 	/* A second open() of the node: a new description, needs a dup. */
 	if (ok_or_emfile("shws_file_open(new description)", k,
-			 shws_file_open(render2, SHWS_API_VULKAN, &f)))
+			 shws_file_open(render2, SHWS_FILE_PRIVATE_OK,
+					 SHWS_API_VULKAN, &f)))
 		shws_file_unref(f, SHWS_API_VULKAN);
 	if (ok_or_emfile("shws_bo_export_dmabuf", k,
 			 shws_bo_export_dmabuf(bo, &fd)))
 		close(fd);
 	/* Translation exports a temporary dma-buf. */
 	if (ok_or_emfile("shws_bo_translate", k,
-			 shws_bo_translate(bo, fr, &h))) {
-		b2 = shws_bo_lookup(fr, h, SHWS_API_GL);
+			 shws_bo_translate(bo, fr, SHWS_API_GL, &b2))) {
 		CHECK(b2);
 		CHECK_OK(shws_bo_unref(b2, SHWS_API_GL));
 	}
@@ -276,8 +277,8 @@ static void emfile(void)
 	struct filler fill;
 	int x;
 
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &fc));
-	CHECK_OK(shws_file_open(render, SHWS_API_GL, &fr));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &fc));
+	CHECK_OK(shws_file_open(render, 0, SHWS_API_GL, &fr));
 	x = bo_make_dmabuf(card, SEED);
 	CHECK_OK(shws_bo_import_dmabuf(fc, x, SHWS_API_GL, &bo));
 	/* Warm the once-per-process probes (identity, dma-buf sync caps)
@@ -340,23 +341,24 @@ static void alloc_scenario(long n, int x)
 {
 	struct shws_file *fc = NULL, *fr = NULL;
 	struct shws_bo *a = NULL, *b = NULL, *c = NULL, *back = NULL;
+	struct shws_bo *again = NULL;
 	struct shws_sync_fence_info fi[2];
 	struct shws_sync_file_info info;
 	int card = card_fd(), render = kt_open_driver("vgem", KT_RENDER);
-	uint32_t h = bo_dumb_create(card, BO_SIZE), name, hr, hb;
+	uint32_t h = bo_dumb_create(card, BO_SIZE), name;
 	bool adopted = false;
 	int sf = -1;
 
 	atomic_store(&alloc_calls, 0);
 	atomic_store(&fail_at, n);
 	if (!step_ok("file_open(card)", n,
-		     shws_file_open(card, SHWS_API_GL, &fc)))
+		     shws_file_open(card, 0, SHWS_API_GL, &fc)))
 		goto out;
 	if (!step_ok("file_open(render)", n,
-		     shws_file_open(render, SHWS_API_VA, &fr)))
+		     shws_file_open(render, 0, SHWS_API_VA, &fr)))
 		goto out;
 	if (!step_ok("adopt", n,
-		     shws_bo_adopt(fc, h, BO_SIZE, SHWS_API_GL, &a)))
+		     shws_bo_adopt(fc, shws_file_fd(fc), h, BO_SIZE, SHWS_API_GL, &a)))
 		goto out;
 	adopted = true;
 	if (!step_ok("import_dmabuf", n,
@@ -367,14 +369,15 @@ static void alloc_scenario(long n, int x)
 		     shws_bo_import_flink(fc, name, SHWS_API_VULKAN, &c)))
 		goto out;
 	CHECK(c == a);
-	/* render -> card and back: b holds its card twin, which holds b. */
-	if (!step_ok("translate", n, shws_bo_translate(b, fc, &hr)))
+	/* render -> card and back: the way back is b itself. */
+	if (!step_ok("translate", n,
+		     shws_bo_translate(b, fc, SHWS_API_GL, &back)))
 		goto out;
-	back = shws_bo_lookup(fc, hr, SHWS_API_GL);
-	CHECK(back);
-	if (!step_ok("translate back", n, shws_bo_translate(back, fr, &hb)))
+	CHECK(shws_bo_file(back) == fc);
+	if (!step_ok("translate back", n,
+		     shws_bo_translate(back, fr, SHWS_API_VA, &again)))
 		goto out;
-	CHECK_INT(hb, ==, shws_bo_handle(b));
+	CHECK(again == b);
 	if (!step_ok("export_sync_file", n,
 		     shws_bo_export_sync_file(a, SHWS_SYNC_RW, &sf)))
 		goto out;
@@ -383,10 +386,11 @@ static void alloc_scenario(long n, int x)
 	step_ok("import_sync_file", n,
 		shws_bo_import_sync_file(b, SHWS_SYNC_WRITE, sf));
 out:
-	/* Still armed: the last unrefs run the translation cycle collector,
-	 * which allocates too. */
+	/* Still armed: the last unrefs must not need memory. */
 	if (sf >= 0)
 		close(sf);
+	if (again)
+		CHECK_OK(shws_bo_unref(again, SHWS_API_VA));
 	if (back)
 		CHECK_OK(shws_bo_unref(back, SHWS_API_GL));
 	if (c)

@@ -19,7 +19,7 @@
 #include <shws/file.h>
 #include <shws/identity.h>
 
-#include "file.h"
+#include "file_priv.h"
 #include "kt.h"
 #include "test.h"
 
@@ -59,15 +59,20 @@ static void child(void)
 	/* Empty registry: a new file. The description is the parent's, so
 	 * it must be a private one: in a file on the shared description,
 	 * importing the parent's buffer would return the parent's handle,
-	 * and releasing it would GEM_CLOSE the parent's buffer. */
-	CHECK_OK(shws_file_open(app_fd, SHWS_API_VULKAN, &mine));
+	 * and releasing it would GEM_CLOSE the parent's buffer. Without
+	 * leave for a private file, the open fails and leaves nothing. */
+	CHECK_INT(shws_file_open(app_fd, 0, SHWS_API_VULKAN, &mine), ==,
+		  -ENOTUNIQ);
+	CHECK_INT(test_fd_count(), ==, n);
+	CHECK_OK(shws_file_open(app_fd, SHWS_FILE_PRIVATE_OK, SHWS_API_VULKAN,
+				&mine));
 	CHECK(mine != parent_file);
 	CHECK(!shws_file_inherited(mine));
 	CHECK(shws_file_is_private(mine));
 	CHECK_INT(shws_identity_compare(shws_file_fd(mine), app_fd), ==,
 		  SHWS_IDENTITY_DIFFERENT);
 	CHECK_INT(test_fd_count(), ==, n + 1);
-	CHECK_OK(shws_file_open(app_fd, SHWS_API_VA, &again));
+	CHECK_OK(shws_file_open(app_fd, SHWS_FILE_PRIVATE_OK, SHWS_API_VA, &again));
 	CHECK(again != parent_file && shws_file_is_private(again));
 	shws_file_unref(again, SHWS_API_VA);
 	CHECK_INT(test_fd_count(), ==, n + 1);
@@ -111,7 +116,7 @@ static void run_lazy_child(void)
 	if (pid == 0) {
 		struct shws_file *f;
 
-		CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &f));
+		CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_GL, &f));
 		CHECK(f != parent_file && shws_file_is_private(f));
 		_exit(0);
 	}
@@ -126,7 +131,7 @@ int main(void)
 	uint32_t h1, h2;
 
 	app_fd = kt_open_driver("vgem", KT_PRIMARY);
-	CHECK_OK(shws_file_open(app_fd, SHWS_API_GL, &parent_file));
+	CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_GL, &parent_file));
 	CHECK(!shws_file_inherited(parent_file));
 	h1 = kt_make_pattern(shws_file_fd(parent_file), 0x11110000);
 	h2 = kt_make_pattern(shws_file_fd(parent_file), 0x22220000);
@@ -141,7 +146,7 @@ int main(void)
 	/* The parent's registry, file, handles and contents are intact. */
 	CHECK(!shws_file_inherited(parent_file));
 	CHECK_INT(fcntl(shws_file_fd(parent_file), F_GETFD), ==, FD_CLOEXEC);
-	CHECK_OK(shws_file_open(app_fd, SHWS_API_VA, &f));
+	CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_VA, &f));
 	CHECK(f == parent_file);
 	shws_file_unref(f, SHWS_API_VA);
 	check_buffer(shws_file_fd(parent_file), h1, 0x11110000);

@@ -15,7 +15,7 @@
 #include <shws/file.h>
 #include <shws/identity.h>
 
-#include "file.h"
+#include "registry_priv.h"
 #include "kt.h"
 #include "test.h"
 
@@ -35,15 +35,18 @@ static bool kcmp_chosen(void)
 static void check_order(struct shws_device *dev, unsigned want)
 {
 	pid_t pid = getpid();
+	int fd[N + 1];
+	unsigned n;
+	bool sorted;
 
 	if (!kcmp_chosen())
 		return;
-	CHECK(!dev->unordered);
-	CHECK_INT(dev->n_by_kcmp, ==, want);
-	for (unsigned i = 1; i < dev->n_by_kcmp; i++)
-		CHECK_INT(syscall(SYS_kcmp, pid, pid, KCMP_FILE,
-				  dev->by_kcmp[i - 1]->fd,
-				  dev->by_kcmp[i]->fd), ==, 1);
+	shws_registry_index_snapshot(dev, fd, N + 1, &n, &sorted);
+	CHECK(sorted);
+	CHECK_INT(n, ==, want);
+	for (unsigned i = 1; i < n; i++)
+		CHECK_INT(syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd[i - 1],
+				  fd[i]), ==, 1);
 }
 
 /* Every live description is found again through a dup of its fd. */
@@ -57,7 +60,7 @@ static void check_all_found(void)
 			continue;
 		d = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
 		CHECK_SYS(d);
-		CHECK_OK(shws_file_open(d, SHWS_API_VA, &f));
+		CHECK_OK(shws_file_open(d, 0, SHWS_API_VA, &f));
 		CHECK(f == files[i]);
 		shws_file_unref(f, SHWS_API_VA);
 		close(d);
@@ -74,7 +77,7 @@ static void test_order(void)
 
 	for (int i = 0; i < N; i++) {
 		fds[i] = kt_open_driver("vgem", i % 3 ? KT_PRIMARY : KT_RENDER);
-		CHECK_OK(shws_file_open(fds[i], SHWS_API_GL, &files[i]));
+		CHECK_OK(shws_file_open(fds[i], 0, SHWS_API_GL, &files[i]));
 		live[i] = true;
 		for (int j = 0; j < i; j++)
 			CHECK(files[j] != files[i]);
@@ -109,7 +112,7 @@ static void test_order(void)
 
 	/* A fresh start after the device went away. */
 	fds[0] = kt_open_driver("vgem", KT_PRIMARY);
-	CHECK_OK(shws_file_open(fds[0], SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(fds[0], 0, SHWS_API_GL, &f));
 	check_order(shws_file_device(f), 1);
 	shws_file_unref(f, SHWS_API_GL);
 	close(fds[0]);

@@ -40,12 +40,12 @@ static void sandboxed(void)
 	r1 = kt_open_driver("virtio_gpu", KT_RENDER);
 	r2 = kt_open_driver("virtio_gpu", KT_RENDER);
 
-	CHECK_OK(shws_file_open(app, SHWS_API_GL, &gl));
-	CHECK_OK(shws_file_open(vk_fd, SHWS_API_VULKAN, &vk));
-	CHECK_OK(shws_file_open(va_fd, SHWS_API_VA, &va));
-	CHECK_OK(shws_file_open(other, SHWS_API_GL, &fo));
-	CHECK_OK(shws_file_open(r1, SHWS_API_GL, &f1));
-	CHECK_OK(shws_file_open(r2, SHWS_API_GL, &f2));
+	CHECK_OK(shws_file_open(app, 0, SHWS_API_GL, &gl));
+	CHECK_OK(shws_file_open(vk_fd, 0, SHWS_API_VULKAN, &vk));
+	CHECK_OK(shws_file_open(va_fd, 0, SHWS_API_VA, &va));
+	CHECK_OK(shws_file_open(other, 0, SHWS_API_GL, &fo));
+	CHECK_OK(shws_file_open(r1, 0, SHWS_API_GL, &f1));
+	CHECK_OK(shws_file_open(r2, 0, SHWS_API_GL, &f2));
 	CHECK(gl == vk && vk == va);
 	CHECK(fo != gl && f1 != f2);
 	CHECK(!shws_file_is_private(gl) && !shws_file_is_private(fo) &&
@@ -114,7 +114,7 @@ int main(void)
 
 	/* Probe unsandboxed, with a live file: the child inherits both. */
 	fd = kt_open_driver("vgem", KT_PRIMARY);
-	CHECK_OK(shws_file_open(fd, SHWS_API_OTHER, &f));
+	CHECK_OK(shws_file_open(fd, 0, SHWS_API_OTHER, &f));
 	CHECK(shws_identity_chosen_method() != SHWS_IDENTITY_METHOD_EPOLL);
 	expect_ok(in_child(sandboxed), "filter after probe");
 	test_pass("registry-under-filter-after-probe");

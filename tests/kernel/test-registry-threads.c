@@ -29,27 +29,28 @@ static void fail(const char *what)
 static void *worker(void *arg)
 {
 	enum shws_api api = (enum shws_api)((long)arg % SHWS_API_COUNT);
-	struct shws_file *f, *g, *own;
+	struct shws_file *f, *own;
 	int i, d, mine;
 
 	for (i = 0; i < ROUNDS; i++) {
 		/* A live description: always the live file. */
 		d = fcntl(anchored_fd, F_DUPFD_CLOEXEC, 0);
-		if (d < 0 || shws_file_open(d, api, &f) != 0) {
+		if (d < 0 || shws_file_open(d, 0, api, &f) != 0) {
 			fail("open anchored");
 			break;
 		}
 		close(d); /* the opener's fd may go at once */
 		if (f != anchor)
 			fail("anchored description gave another file");
-		g = shws_file_ref(f, SHWS_API_OTHER);
-		shws_file_unref(g, SHWS_API_OTHER);
+		if (shws_file_ref(f, SHWS_API_OTHER) ||
+		    shws_file_unref(f, SHWS_API_OTHER))
+			fail("ref/unref of a held file failed");
 		shws_file_unref(f, api);
 
 		/* A description whose file is created and destroyed by
 		 * whichever thread comes first and last. */
 		d = fcntl(churn_fd, F_DUPFD_CLOEXEC, 0);
-		if (d < 0 || shws_file_open(d, api, &f) != 0) {
+		if (d < 0 || shws_file_open(d, 0, api, &f) != 0) {
 			fail("open churn");
 			break;
 		}
@@ -62,7 +63,7 @@ static void *worker(void *arg)
 		/* A description of its own: never anyone else's file. */
 		if (i % 16 == 0) {
 			mine = kt_open_driver("vgem", KT_RENDER);
-			if (shws_file_open(mine, api, &own) != 0)
+			if (shws_file_open(mine, 0, api, &own) != 0)
 				fail("open own");
 			else if (own == anchor)
 				fail("own description gave the anchor");
@@ -83,7 +84,7 @@ int main(void)
 	kt_banner("registry-threads");
 	anchored_fd = kt_open_driver("vgem", KT_RENDER);
 	churn_fd = kt_open_driver("vgem", KT_RENDER);
-	CHECK_OK(shws_file_open(anchored_fd, SHWS_API_OTHER, &anchor));
+	CHECK_OK(shws_file_open(anchored_fd, 0, SHWS_API_OTHER, &anchor));
 	for (i = 0; i < THREADS; i++)
 		CHECK_INT(pthread_create(&threads[i], NULL, worker, (void *)i),
 			  ==, 0);

@@ -18,7 +18,7 @@
 #include <shws/file.h>
 #include <shws/identity.h>
 
-#include "identity-internal.h"
+#include "identity_priv.h"
 #include "kt.h"
 #include "test.h"
 
@@ -104,8 +104,8 @@ static void test_cross_device(void)
 
 	CHECK_INT(shws_identity_same_device(v, g), ==,
 		  SHWS_IDENTITY_DIFFERENT);
-	CHECK_OK(shws_file_open(v, SHWS_API_GL, &fv));
-	CHECK_OK(shws_file_open(g, SHWS_API_GL, &fg));
+	CHECK_OK(shws_file_open(v, 0, SHWS_API_GL, &fv));
+	CHECK_OK(shws_file_open(g, 0, SHWS_API_GL, &fg));
 	CHECK(shws_file_device(fv) != shws_file_device(fg));
 	CHECK(!strcmp(shws_device_driver(shws_file_device(fv)), "vgem"));
 	CHECK(!strcmp(shws_device_driver(shws_file_device(fg)), "virtio_gpu"));
@@ -130,9 +130,9 @@ static void test_three_apis(const char *driver)
 	struct shws_device *dev;
 	uint32_t h;
 
-	CHECK_OK(shws_file_open(app, SHWS_API_GL, &gl));
-	CHECK_OK(shws_file_open(vk_fd, SHWS_API_VULKAN, &vk));
-	CHECK_OK(shws_file_open(va_fd, SHWS_API_VA, &va));
+	CHECK_OK(shws_file_open(app, 0, SHWS_API_GL, &gl));
+	CHECK_OK(shws_file_open(vk_fd, 0, SHWS_API_VULKAN, &vk));
+	CHECK_OK(shws_file_open(va_fd, 0, SHWS_API_VA, &va));
 	CHECK(gl == vk && vk == va);
 	CHECK(!shws_file_is_private(gl));
 	CHECK_INT(shws_file_api_refs(gl, SHWS_API_GL), ==, 1);
@@ -148,8 +148,8 @@ static void test_three_apis(const char *driver)
 	CHECK_INT(fcntl(shws_file_fd(gl), F_GETFD), ==, FD_CLOEXEC);
 
 	/* Different opens: different files, one device. */
-	CHECK_OK(shws_file_open(other, SHWS_API_GL, &fo));
-	CHECK_OK(shws_file_open(render, SHWS_API_VULKAN, &fr));
+	CHECK_OK(shws_file_open(other, 0, SHWS_API_GL, &fo));
+	CHECK_OK(shws_file_open(render, 0, SHWS_API_VULKAN, &fr));
 	CHECK(fo != gl && fr != gl && fr != fo);
 	dev = shws_file_device(gl);
 	CHECK(shws_file_device(fo) == dev && shws_file_device(fr) == dev);
@@ -165,7 +165,7 @@ static void test_three_apis(const char *driver)
 	close(app);
 	close(vk_fd);
 	close(va_fd);
-	CHECK_OK(shws_file_open(shws_file_fd(gl), SHWS_API_OTHER, &again));
+	CHECK_OK(shws_file_open(shws_file_fd(gl), 0, SHWS_API_OTHER, &again));
 	CHECK(again == gl);
 	CHECK_INT(drmCloseBufferHandle(shws_file_fd(gl), h), ==, 0);
 	shws_file_unref(again, SHWS_API_OTHER);
@@ -191,10 +191,10 @@ static void test_refcount(void)
 	struct shws_file *f, *g;
 	int own;
 
-	CHECK_OK(shws_file_open(fd, SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(fd, 0, SHWS_API_GL, &f));
 	own = shws_file_fd(f);
-	g = shws_file_ref(f, SHWS_API_VA);
-	CHECK(g == f);
+	CHECK_OK(shws_file_ref(f, SHWS_API_VA));
+	g = f;
 	CHECK_INT(shws_file_api_refs(f, SHWS_API_VA), ==, 1);
 	shws_file_unref(f, SHWS_API_GL);
 	CHECK_INT(fcntl(own, F_GETFD), ==, FD_CLOEXEC);
@@ -204,7 +204,8 @@ static void test_refcount(void)
 	test_pass("refcount");
 }
 
-/* Identity UNKNOWN: a private file (separate open), never a guess. */
+/* Identity UNKNOWN: never a guess. -ENOTUNIQ unless the caller allows a
+ * private file (a separate open); then that. */
 static void test_unknown_gives_private(void)
 {
 	int before = test_fd_count();
@@ -214,9 +215,13 @@ static void test_unknown_gives_private(void)
 
 	setenv("SHWS_IDENTITY", "none", 1);
 	shws_identity_reset();
-	CHECK_OK(shws_file_open(app, SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(app, 0, SHWS_API_GL, &f));
 	CHECK(!shws_file_is_private(f)); /* first on this node: no doubt */
-	CHECK_OK(shws_file_open(d, SHWS_API_VULKAN, &p));
+	p = NULL;
+	CHECK_INT(shws_file_open(d, 0, SHWS_API_VULKAN, &p), ==, -ENOTUNIQ);
+	CHECK(!p);
+	CHECK_INT(test_fd_count(), ==, before + 3);
+	CHECK_OK(shws_file_open(d, SHWS_FILE_PRIVATE_OK, SHWS_API_VULKAN, &p));
 	CHECK(p != f);
 	CHECK(shws_file_is_private(p));
 	CHECK(shws_file_device(p) == shws_file_device(f));
@@ -252,7 +257,7 @@ static void test_bad_input(void)
 	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf));
 	CHECK_OK(drmPrimeHandleToFD(card, h, DRM_CLOEXEC | DRM_RDWR, &buf2));
 	CHECK_OK(drmPrimeHandleToFD(card, h2, DRM_CLOEXEC | DRM_RDWR, &other));
-	CHECK_INT(shws_file_open(buf, SHWS_API_GL, &f), ==, -ENOTTY);
+	CHECK_INT(shws_file_open(buf, 0, SHWS_API_GL, &f), ==, -ENOTTY);
 	CHECK(f == NULL);
 	CHECK_INT(fcntl(buf, F_GETFD), ==, FD_CLOEXEC);
 
@@ -266,11 +271,11 @@ static void test_bad_input(void)
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", card);
 	opath = (int)CHECK_SYS(open(path, O_PATH | O_CLOEXEC));
-	CHECK_INT(shws_file_open(opath, SHWS_API_GL, &f), ==, -EBADF);
+	CHECK_INT(shws_file_open(opath, 0, SHWS_API_GL, &f), ==, -EBADF);
 	closed = (int)CHECK_SYS(dup(card));
 	close(closed);
-	CHECK_INT(shws_file_open(closed, SHWS_API_GL, &f), ==, -EBADF);
-	CHECK_INT(shws_file_open(-1, SHWS_API_GL, &f), ==, -EBADF);
+	CHECK_INT(shws_file_open(closed, 0, SHWS_API_GL, &f), ==, -EBADF);
+	CHECK_INT(shws_file_open(-1, 0, SHWS_API_GL, &f), ==, -EBADF);
 	CHECK(f == NULL);
 	CHECK_INT(shws_identity_same_device(buf, card), ==, -ENOTTY);
 
@@ -297,7 +302,7 @@ static void test_emfile(void)
 	struct rlimit saved, lim;
 	int fillers[64], n = 0, fd, r;
 
-	CHECK_OK(shws_file_open(app, SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(app, 0, SHWS_API_GL, &f));
 	CHECK_SYS(getrlimit(RLIMIT_NOFILE, &saved));
 	lim = saved;
 	lim.rlim_cur = 64;
@@ -307,12 +312,12 @@ static void test_emfile(void)
 	CHECK_INT(errno, ==, EMFILE);
 
 	/* A new description: no slot for the dup. */
-	CHECK_INT(shws_file_open(other, SHWS_API_VA, &g), ==, -EMFILE);
+	CHECK_INT(shws_file_open(other, 0, SHWS_API_VA, &g), ==, -EMFILE);
 	CHECK(g == NULL);
 	/* The same description: found without a new fd, or, if identity
 	 * cannot be established without one, a private file that cannot
 	 * be opened either. Never a wrong file, never a crash. */
-	r = shws_file_open(d, SHWS_API_VULKAN, &g);
+	r = shws_file_open(d, 0, SHWS_API_VULKAN, &g);
 	CHECK(r == 0 || r == -EMFILE);
 	if (r == 0) {
 		CHECK(g == f);
@@ -322,7 +327,7 @@ static void test_emfile(void)
 		close(fillers[n]);
 	CHECK_SYS(setrlimit(RLIMIT_NOFILE, &saved));
 
-	CHECK_OK(shws_file_open(d, SHWS_API_VULKAN, &g));
+	CHECK_OK(shws_file_open(d, 0, SHWS_API_VULKAN, &g));
 	CHECK(g == f);
 	CHECK_INT(shws_file_api_refs(f, SHWS_API_VA), ==, 0);
 	shws_file_unref(g, SHWS_API_VULKAN);

@@ -352,7 +352,7 @@ static void op_create(struct worker *w)
 
 	pthread_rwlock_rdlock(&s->lock);
 	h = bo_dumb_create(s->app_fd, OBJ_SIZE);
-	CHECK_OK(shws_bo_adopt(s->file, h, OBJ_SIZE, w->api, &bo));
+	CHECK_OK(shws_bo_adopt(s->file, shws_file_fd(s->file), h, OBJ_SIZE, w->api, &bo));
 	CHECK_INT(shws_bo_handle(bo), ==, h);
 	pthread_rwlock_unlock(&s->lock);
 	CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
@@ -456,8 +456,7 @@ static void op_export(struct worker *w)
 static void op_translate(struct worker *w)
 {
 	struct ref *r = pick_ref(w);
-	struct shws_bo *bo, *there;
-	uint32_t h, h2;
+	struct shws_bo *bo, *there, *again;
 	struct slot *s;
 	int dev;
 
@@ -467,11 +466,11 @@ static void op_translate(struct worker *w)
 	dev = bo_dev(bo);
 	s = &slots[dev * 2 + rnd(w, 2)];
 	pthread_rwlock_rdlock(&s->lock);
-	CHECK_OK(shws_bo_translate(bo, s->file, &h));
-	CHECK_OK(shws_bo_translate(bo, s->file, &h2));
-	CHECK_INT(h, ==, h2); /* cached */
-	there = shws_bo_lookup(s->file, h, w->api);
-	CHECK(there);
+	CHECK_OK(shws_bo_translate(bo, s->file, w->api, &there));
+	CHECK(shws_bo_file(there) == s->file);
+	CHECK_OK(shws_bo_translate(bo, s->file, w->api, &again));
+	CHECK(again == there); /* one bo per (file, handle) */
+	CHECK_OK(shws_bo_unref(again, w->api));
 	if (s->file == shws_bo_file(bo))
 		CHECK(there == bo);
 	pthread_rwlock_unlock(&s->lock);
@@ -487,7 +486,7 @@ static void op_translate(struct worker *w)
 	/* A file of the other device is refused. */
 	s = &slots[(1 - dev) * 2 + rnd(w, 2)];
 	pthread_rwlock_rdlock(&s->lock);
-	CHECK_INT(shws_bo_translate(bo, s->file, &h), ==, -EXDEV);
+	CHECK_INT(shws_bo_translate(bo, s->file, w->api, &again), ==, -EXDEV);
 	pthread_rwlock_unlock(&s->lock);
 }
 
@@ -559,7 +558,7 @@ static void slot_open_files(struct slot *s)
 	for (unsigned c = 0; c < CLIENTS; c++) {
 		struct shws_file *f;
 
-		CHECK_OK(shws_file_open(s->app_fd, client_api[c], &f));
+		CHECK_OK(shws_file_open(s->app_fd, 0, client_api[c], &f));
 		CHECK(c == 0 || f == s->file);
 		CHECK(!shws_file_is_private(f));
 		s->file = f;
@@ -633,9 +632,9 @@ static void fork_child(void)
 				      shws_bo_handle(w->refs[0].bo), w->api));
 	}
 	card = kt_open_driver("vgem", KT_PRIMARY);
-	CHECK_OK(shws_file_open(card, SHWS_API_GL, &f));
+	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &f));
 	h = bo_dumb_create(card, OBJ_SIZE);
-	CHECK_OK(shws_bo_adopt(f, h, OBJ_SIZE, SHWS_API_GL, &bo));
+	CHECK_OK(shws_bo_adopt(f, shws_file_fd(f), h, OBJ_SIZE, SHWS_API_GL, &bo));
 	CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
 	CHECK(bo_dmabuf_pattern(fd, OBJ_SIZE, 0xc41d, true));
 	close(fd);

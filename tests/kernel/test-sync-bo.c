@@ -25,8 +25,8 @@ static struct tbo tbo_new(int vgem)
 	struct tbo t = { .v = { .vgem = vgem, .dmabuf = -1 } };
 
 	t.v.handle = kt_create_dumb(vgem, 64, 64, &t.v.size);
-	CHECK_OK(shws_file_open(vgem, SHWS_API_OTHER, &t.file));
-	CHECK_OK(shws_bo_adopt(t.file, t.v.handle, t.v.size, SHWS_API_OTHER,
+	CHECK_OK(shws_file_open(vgem, 0, SHWS_API_OTHER, &t.file));
+	CHECK_OK(shws_bo_adopt(t.file, shws_file_fd(t.file), t.v.handle, t.v.size, SHWS_API_OTHER,
 			       &t.bo));
 	return t;
 }

@@ -154,7 +154,7 @@ static int child(int gl_first)
 	fd = kt_open_driver("virtio_gpu", KT_PRIMARY);
 	egl_init(&e, fd);
 	/* The VA stand-in on the same fd: the same open file description. */
-	CHECK_OK(shws_file_open(fd, SHWS_API_VA, &va_file));
+	CHECK_OK(shws_file_open(fd, 0, SHWS_API_VA, &va_file));
 	CHECK(!shws_file_is_private(va_file));
 	r = run_order(&e, va_file, gl_first);
 	shws_file_unref(va_file, SHWS_API_VA);

@@ -22,7 +22,7 @@
 
 #include <shws/identity.h>
 
-#include "identity-internal.h"
+#include "identity_priv.h"
 #include "seccomp-kill.h"
 #include "test.h"
 

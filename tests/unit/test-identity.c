@@ -15,7 +15,7 @@
 #include <shws/file.h>
 #include <shws/identity.h>
 
-#include "identity-internal.h"
+#include "identity_priv.h"
 #include "test.h"
 
 static const enum shws_identity_method methods[] = {
@@ -344,7 +344,7 @@ static void test_emfile(void)
 	CHECK(r == SHWS_IDENTITY_SAME || r == SHWS_IDENTITY_UNKNOWN);
 	/* Registering a file is impossible without a slot for the dup, but
 	 * a pipe is rejected before that. */
-	CHECK_INT(shws_file_open(p[0], SHWS_API_GL, &file), ==, -ENOTTY);
+	CHECK_INT(shws_file_open(p[0], 0, SHWS_API_GL, &file), ==, -ENOTTY);
 	CHECK(file == NULL);
 	unfill_fds(fillers, n, &saved);
 
@@ -364,10 +364,10 @@ static void expect_not_device(int fd, int want, const char *what)
 	struct shws_file *file = (struct shws_file *)&file;
 	int flags = fcntl(fd, F_GETFL), fdflags = fcntl(fd, F_GETFD);
 	int before = test_fd_count();
-	int r = shws_file_open(fd, SHWS_API_VA, &file);
+	int r = shws_file_open(fd, 0, SHWS_API_VA, &file);
 
 	if (r != want)
-		test_fail("shws_file_open(%s) = %d, want %d", what, r, want);
+		test_fail("shws_file_open(%s) = %d, 0, want %d", what, r, want);
 	CHECK(file == (struct shws_file *)&file);
 	CHECK_INT(test_fd_count(), ==, before);
 	if (fd >= 0 && flags >= 0) {
@@ -399,8 +399,8 @@ static void test_file_open_bad_input(void)
 	expect_not_device(f, -ENOTTY, "regular file");
 	expect_not_device(n, -ENOTTY, "/dev/null");
 	expect_not_device(o, -EBADF, "O_PATH");
-	CHECK_INT(shws_file_open(n, (enum shws_api)17, &file), ==, -EINVAL);
-	CHECK_INT(shws_file_open(n, SHWS_API_GL, NULL), ==, -EINVAL);
+	CHECK_INT(shws_file_open(n, 0, (enum shws_api)17, &file), ==, -EINVAL);
+	CHECK_INT(shws_file_open(n, 0, SHWS_API_GL, NULL), ==, -EINVAL);
 	CHECK(file == NULL);
 
 	CHECK_INT(shws_identity_same_device(p[0], n), ==, -ENOTTY);
@@ -412,8 +412,8 @@ static void test_file_open_bad_input(void)
 	CHECK_INT(ino, ==, 7);
 
 	/* NULL-safe unref and ref. */
-	shws_file_unref(NULL, SHWS_API_GL);
-	CHECK(shws_file_ref(NULL, SHWS_API_GL) == NULL);
+	CHECK_INT(shws_file_unref(NULL, SHWS_API_GL), ==, 0);
+	CHECK_INT(shws_file_ref(NULL, SHWS_API_GL), ==, -EINVAL);
 	CHECK(!strcmp(shws_api_name(SHWS_API_VULKAN), "vulkan"));
 	CHECK(!strcmp(shws_api_name((enum shws_api)99), "invalid"));
 	CHECK(!strcmp(shws_node_type_name(SHWS_NODE_ACCEL), "accel"));

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "private.h"
+#include "util.h"
 #include "test.h"
 
 static int calls;
