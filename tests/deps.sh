@@ -38,3 +38,6 @@ SHWS_BUILD_PKGS="meson ninja-build pkg-config gcc g++ libdrm-dev python3 binutil
 SHWS_VM_PKGS="qemu-system-x86 busybox-static cpio kmod apt"
 # What the piglit profile needs on top (piglit-profiles/run; about 2 GB).
 SHWS_PIGLIT_PKGS="piglit"
+# What the bo fuzzer needs on top (tests/fuzz/): clang, and libFuzzer
+# (libclang_rt.fuzzer, shipped by libclang-rt-14-dev on Debian 12).
+SHWS_FUZZ_PKGS="clang libclang-rt-14-dev"
