@@ -30,9 +30,10 @@
 
 #include "fake-kernel.h"
 #include "gem.h"
+#include "identity_priv.h"
 #include "test.h"
 
-#define MAX_DESC 6
+#define MAX_DESC 10
 #define MAX_BO 48
 #define MAX_POOL 8
 #define MAX_NAMES 8
@@ -61,7 +62,8 @@ void *__wrap_aligned_alloc(size_t align, size_t size)
 
 struct mdesc {
 	bool used;
-	int fd;                /* the test's fd, -1 once closed */
+	bool priv;             /* a private file's own description (no test fd) */
+	int fd;                /* the test's fd, -1 once closed (or private) */
 	int dev;
 	enum shws_node_type type;
 	/* Its shws_file while the model says it lives. */
@@ -96,6 +98,9 @@ static uint32_t obj_name[MAX_OBJ];   /* the kernel's name of each object */
 static uint32_t names_seen[MAX_NAMES];
 static unsigned n_names;
 static uint32_t last_name;           /* the fake's name counter */
+/* SHWS_IDENTITY=none in force: no description can be told from another,
+ * so a further opener of a node gets a private file. */
+static bool id_none;
 
 /* The input. */
 static const uint8_t *in;
@@ -373,7 +378,7 @@ static void check_all(void)
 			M_EQ(shws_file_api_refs(d->file, a), d->api[a]);
 		M_EQ(fake_gem_handles(shws_file_fd(d->file)), bos_of(di));
 		M_EQ(shws_file_node_type(d->file), d->type);
-		M_CHECK(!shws_file_is_private(d->file));
+		M_EQ(shws_file_is_private(d->file), d->priv);
 	}
 	for (int bi = 0; bi < MAX_BO; bi++) {
 		struct mbo *b = &bos[bi];
@@ -425,6 +430,66 @@ static void op_close_desc_fd(void)
 	}
 }
 
+/* shws_file_open() of @fd (on @di's description) when identity is
+ * UNKNOWN: a shared file if the node has none yet, else a private file on
+ * a description of its own (the render node) or -ENOTUNIQ. */
+static void file_open_unknown(int di, int fd, unsigned flags,
+			      enum shws_api api)
+{
+	struct shws_file *f = (struct shws_file *)&f;
+	bool shared = false;
+	int pi, r;
+
+	for (int i = 0; i < MAX_DESC; i++)
+		if (desc[i].used && desc[i].file && !desc[i].priv &&
+		    desc[i].dev == desc[di].dev &&
+		    desc[i].type == desc[di].type)
+			shared = true;
+	for (pi = 0; pi < MAX_DESC && desc[pi].used; pi++)
+		;
+	if (shared && (flags & SHWS_FILE_PRIVATE_OK) && pi == MAX_DESC)
+		return; /* no room in the model for another description */
+	r = shws_file_open(fd, flags, api, &f);
+	if (!shared) {
+		M_EQ(r, 0);
+		M_CHECK(f && !desc[di].file);
+		desc[di].file = f;
+		desc[di].api[api]++;
+		return;
+	}
+	if (!(flags & SHWS_FILE_PRIVATE_OK)) {
+		M_EQ(r, -ENOTUNIQ);
+		M_CHECK(!f);
+		return;
+	}
+	M_EQ(r, 0);
+	M_CHECK(shws_file_is_private(f));
+	for (int i = 0; i < MAX_DESC; i++)
+		M_CHECK(desc[i].file != f);
+	memset(&desc[pi], 0, sizeof(desc[pi]));
+	desc[pi].used = true;
+	desc[pi].priv = true;
+	desc[pi].fd = -1;
+	desc[pi].dev = desc[di].dev;
+	desc[pi].type = SHWS_NODE_RENDER; /* the render node first */
+	desc[pi].file = f;
+	desc[pi].api[api] = 1;
+}
+
+static void op_identity(void)
+{
+	static const char *const policy[] = { NULL, "kcmp", "epoll", "none",
+					      "dupfd_query" };
+	uint8_t b = byte() % ARRAY_SIZE(policy);
+
+	if (policy[b])
+		setenv("SHWS_IDENTITY", policy[b], 1);
+	else
+		unsetenv("SHWS_IDENTITY");
+	shws_identity_reset();
+	id_none = b == 3;
+}
+
 static void op_file_open(void)
 {
 	uint8_t b = byte();
@@ -440,6 +505,12 @@ static void op_file_open(void)
 	if (b & 0x40) /* another fd of the same description */
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	M_CHECK(fd >= 0);
+	if (id_none && api != API_BAD) {
+		file_open_unknown(di, fd, flags, api);
+		if (fd != desc[di].fd)
+			close(fd);
+		return;
+	}
 	r = shws_file_open(fd, flags, api, &f);
 	if (fd != desc[di].fd)
 		close(fd);
@@ -642,6 +713,14 @@ static int desc_fd(int di)
 	return desc[di].fd >= 0 ? desc[di].fd : shws_file_fd(desc[di].file);
 }
 
+/* Whether shws_bo_adopt() accepts @fd, a fd of @di's description, as
+ * @di's file's own: shws's own fd always; another fd only if identity can
+ * tell. */
+static bool adopt_fd_ok(int di, int fd)
+{
+	return fd == shws_file_fd(desc[di].file) || !id_none;
+}
+
 static void op_adopt_new(void)
 {
 	int di = pick_desc_held();
@@ -667,6 +746,8 @@ static void op_adopt_new(void)
 	M_EQ(fake_gem_create(fd, size, &h), 0);
 	r = shws_bo_adopt(desc[di].file, fd, h, size, api, &bo);
 	err = fired();
+	if (other < 0 && !adopt_fd_ok(di, fd))
+		other = di;
 	if (api == API_BAD || other >= 0 || err) {
 		M_EQ(r, api == API_BAD ? -EINVAL : other >= 0 ? -EXDEV : err);
 		M_CHECK(!bo);
@@ -699,6 +780,9 @@ static void op_adopt_existing(void)
 	M_EQ(fired(), 0); /* no allocation: the bucket exists */
 	if (api == API_BAD) {
 		M_EQ(r, -EINVAL);
+	} else if (!adopt_fd_ok(di, desc_fd(di))) {
+		M_EQ(r, -EXDEV);
+		M_CHECK(!bo);
 	} else if (b & 1) {
 		M_EQ(r, -EEXIST);
 		M_CHECK(!bo);
@@ -1085,6 +1169,7 @@ static const struct {
 	{ "translate", op_translate },
 	{ "inject", op_inject },
 	{ "dump", op_dump },
+	{ "identity", op_identity },
 };
 
 /* --- One input ------------------------------------------------------------- */
@@ -1114,6 +1199,7 @@ static void release_all(void)
 		M_CHECK(!desc[di].file);
 		if (desc[di].used && desc[di].fd >= 0)
 			close(desc[di].fd);
+		desc[di].used = false;
 	}
 	for (unsigned i = 0; i < n_pool; i++)
 		close(pool[i].fd);
@@ -1128,6 +1214,11 @@ static void reset_model(void)
 	n_pool = n_names = 0;
 	last_name = 0;
 	alloc_armed = fail_aligned_alloc = false;
+	if (id_none || getenv("SHWS_IDENTITY")) {
+		unsetenv("SHWS_IDENTITY");
+		shws_identity_reset();
+	}
+	id_none = false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
