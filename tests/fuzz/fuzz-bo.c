@@ -101,6 +101,14 @@ static uint32_t last_name;           /* the fake's name counter */
 /* SHWS_IDENTITY=none in force: no description can be told from another,
  * so a further opener of a node gets a private file. */
 static bool id_none;
+/* Probe mode (the input's first byte): after every call, every live bo is
+ * translated into every other held file of its device and released
+ * again, which must give a bo of the same buffer and change nothing else.
+ * It checks the translation cache in every state the input reaches
+ * (including a cached target whose handle number came back as another
+ * buffer), at the price of refreshing the cache all the time; inputs
+ * without it keep the cache's own history. */
+static bool probe;
 
 /* The input. */
 static const uint8_t *in;
@@ -364,6 +372,48 @@ static int fired(void)
 }
 
 /* --- Agreement after every call ---------------------------------------- */
+
+static bool any_armed(void)
+{
+	for (unsigned i = 0; i < FAKE_CALL_COUNT; i++)
+		if (armed_err[i])
+			return true;
+	return alloc_armed;
+}
+
+static void probe_translations(void)
+{
+	if (any_armed())
+		return; /* the probe would consume them */
+	for (int bi = 0; bi < MAX_BO; bi++) {
+		for (int di = 0; di < MAX_DESC && bos[bi].used; di++) {
+			struct shws_bo *out = NULL;
+			int src = bos[bi].desc, ti;
+			uint32_t h;
+
+			if (di == src || !file_held(&desc[di]) ||
+			    desc[di].dev != desc[src].dev)
+				continue;
+			h = next_handle(di);
+			M_EQ(shws_bo_translate(bos[bi].ptr, desc[di].file,
+					       SHWS_API_OTHER, &out), 0);
+			ti = bo_of_ptr(out);
+			if (ti >= 0) {
+				M_EQ(bos[ti].desc, di);
+				M_EQ(bos[ti].obj, bos[bi].obj);
+				M_EQ(shws_bo_unref(out, SHWS_API_OTHER), 0);
+				continue;
+			}
+			M_EQ(bo_of_obj(di, bos[bi].obj), -1);
+			M_CHECK(shws_bo_file(out) == desc[di].file);
+			M_EQ(shws_bo_handle(out), h);
+			M_EQ(fake_gem_object(shws_file_fd(desc[di].file), h),
+			     bos[bi].obj);
+			M_EQ(shws_bo_unref(out, SHWS_API_OTHER), 0);
+			M_EQ(fake_gem_object(shws_file_fd(desc[di].file), h), 0);
+		}
+	}
+}
 
 static void check_all(void)
 {
@@ -1230,6 +1280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_len = size;
 	in_pos = 0;
 	reset_model();
+	probe = byte() & 1;
 	M_EQ(fake_device_add("fakegpu"), 0);
 	M_EQ(fake_device_add("othergpu"), 1);
 	for (op_no = 0; in_pos < in_len && op_no < MAX_OPS; op_no++) {
@@ -1239,6 +1290,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops[k].fn();
 		/* An armed failure that did not fire stays armed. */
 		check_all();
+		if (probe) {
+			op_name = "probe";
+			probe_translations();
+			check_all();
+		}
 	}
 	op_name = NULL;
 	/* Disarm what never fired, then release everything. */
