@@ -383,7 +383,7 @@ static bool any_armed(void)
 
 static void probe_translations(void)
 {
-	if (any_armed())
+	if (any_armed() || free_bo_slot() < 0)
 		return; /* the probe would consume them */
 	for (int bi = 0; bi < MAX_BO; bi++) {
 		for (int di = 0; di < MAX_DESC && bos[bi].used; di++) {
@@ -649,7 +649,7 @@ static void op_import_dmabuf(void)
 	unsigned obj = 0;
 	int fd, r, err, bi;
 
-	if (di < 0)
+	if (di < 0 || free_bo_slot() < 0)
 		return;
 	switch (b % 8) {
 	case 0:
@@ -709,7 +709,7 @@ static void op_import_flink(void)
 	unsigned obj = 0;
 	int r, err, bi;
 
-	if (di < 0)
+	if (di < 0 || free_bo_slot() < 0)
 		return;
 	if (b % 8 == 0)
 		name = 0;
@@ -1122,7 +1122,8 @@ static void op_translate(void)
 	struct shws_bo *out = (struct shws_bo *)&out;
 	int r, err, ti, src;
 
-	if (bi < 0 || di < 0)
+	/* Room for a new bo in the model, whatever the call makes. */
+	if (bi < 0 || di < 0 || free_bo_slot() < 0)
 		return;
 	src = bos[bi].desc;
 	r = shws_bo_translate(bos[bi].ptr, desc[di].file, api, &out);
