@@ -69,7 +69,6 @@ unsigned fake_device_opens(void)
 	return opens;
 }
 
-void fake_device_reset_(void);
 void fake_device_reset_(void)
 {
 	n_devices = 0;

@@ -556,8 +556,6 @@ void fake_gem_set_close_hook(void (*hook)(int fd, uint32_t handle))
 	pthread_mutex_unlock(&lock);
 }
 
-void fake_device_reset_(void);
-
 void fake_kernel_reset(void)
 {
 	pthread_mutex_lock(&lock);

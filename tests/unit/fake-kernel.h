@@ -59,6 +59,9 @@ int fake_drm_open(int dev, enum shws_node_type type);
 /* How many opens (fake_drm_open() and shws's private opens). */
 unsigned fake_device_opens(void);
 
+/* For fake_kernel_reset(): forgets the devices. */
+void fake_device_reset_(void);
+
 /* --- Descriptions and GEM (fake-gem.c) --- */
 
 /* For fake-device.c: registers the read end @fd of a new pipe (write end
