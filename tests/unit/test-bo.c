@@ -626,6 +626,143 @@ static void test_adopt_conflict_race(void)
 	end("adopt-conflict-race");
 }
 
+/* --- Threads: several apis importing, looking up, translating, exporting
+ * and releasing the same buffers at once, with the lock-free lookups and
+ * unrefs racing the locked last unrefs. Each thread is one api and holds
+ * only its own references; every bo it gets must be the buffer it asked
+ * for (the fake's object behind the handle). */
+
+#define THREADS 4
+#define BUFS 4
+#define HELD_MAX 3
+#define THREAD_OPS 100000
+
+struct worker {
+	enum shws_api api;
+	unsigned seed;
+	struct shws_file *file[2];
+	int dmabuf[BUFS];
+	unsigned obj[BUFS];
+	unsigned ops;
+};
+
+static unsigned rnd(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 16;
+}
+
+static void *worker_run(void *p)
+{
+	struct worker *w = p;
+	struct shws_bo *held[HELD_MAX];
+	unsigned n = 0, objs[HELD_MAX];
+
+	for (unsigned i = 0; i < THREAD_OPS; i++) {
+		unsigned r = rnd(&w->seed), k = r % BUFS;
+		struct shws_bo *bo = NULL;
+		unsigned obj = 0;
+		int fd;
+
+		switch ((r >> 8) % 6) {
+		case 0:
+		case 1: /* import into either file */
+			if (n == HELD_MAX)
+				break;
+			CHECK_OK(shws_bo_import_dmabuf(w->file[r >> 12 & 1],
+						       w->dmabuf[k], w->api,
+						       &bo));
+			obj = w->obj[k];
+			break;
+		case 2: /* lookup of a handle held, or of any small number */
+			if (n == HELD_MAX || !n)
+				break;
+			bo = shws_bo_lookup(shws_bo_file(held[k % n]),
+					    shws_bo_handle(held[k % n]),
+					    w->api);
+			CHECK(bo == held[k % n]);
+			obj = objs[k % n];
+			break;
+		case 3: /* translate into the other file */
+			if (n == HELD_MAX || !n)
+				break;
+			CHECK_OK(shws_bo_translate(
+				held[k % n],
+				w->file[shws_bo_file(held[k % n]) == w->file[0]],
+				w->api, &bo));
+			obj = objs[k % n];
+			break;
+		case 4: /* export */
+			if (!n)
+				break;
+			CHECK_OK(shws_bo_export_dmabuf(held[k % n], &fd));
+			CHECK_INT(fake_dmabuf_object(fd), ==, objs[k % n]);
+			close(fd);
+			break;
+		default: /* release */
+			if (!n)
+				break;
+			k %= n;
+			CHECK_OK(shws_bo_unref(held[k], w->api));
+			n--;
+			held[k] = held[n];
+			objs[k] = objs[n];
+			break;
+		}
+		if (bo) {
+			CHECK_INT(object_of(bo), ==, obj);
+			CHECK_INT(shws_bo_api_refs(bo, w->api), >=, 1);
+			held[n] = bo;
+			objs[n++] = obj;
+		}
+		w->ops++;
+	}
+	while (n)
+		CHECK_OK(shws_bo_unref(held[--n], w->api));
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	int fdr, fdk, dmabuf[BUFS];
+	struct shws_file *r, *k;
+
+	begin();
+	fdr = drm_open(dev_a, SHWS_NODE_RENDER);
+	fdk = drm_open(dev_a, SHWS_NODE_PRIMARY);
+	r = file_open(fdr, SHWS_API_OTHER);
+	k = file_open(fdk, SHWS_API_OTHER);
+	for (int i = 0; i < BUFS; i++)
+		dmabuf[i] = dmabuf_new(4096 * (i + 1));
+	for (int i = 0; i < THREADS; i++) {
+		w[i].api = (enum shws_api)i;
+		w[i].seed = 1234u + (unsigned)i;
+		w[i].file[0] = r;
+		w[i].file[1] = k;
+		w[i].ops = 0;
+		for (int b = 0; b < BUFS; b++) {
+			w[i].dmabuf[b] = dmabuf[b];
+			w[i].obj[b] = fake_dmabuf_object(dmabuf[b]);
+		}
+		CHECK_INT(pthread_create(&t[i], NULL, worker_run, &w[i]), ==, 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		CHECK_INT(pthread_join(t[i], NULL), ==, 0);
+		CHECK_INT(w[i].ops, ==, THREAD_OPS);
+	}
+	CHECK_INT(fake_gem_handles(fdr), ==, 0);
+	CHECK_INT(fake_gem_handles(fdk), ==, 0);
+	for (int i = 0; i < BUFS; i++)
+		close(dmabuf[i]);
+	CHECK_OK(shws_file_unref(r, SHWS_API_OTHER));
+	CHECK_OK(shws_file_unref(k, SHWS_API_OTHER));
+	close(fdr);
+	close(fdk);
+	end("threads");
+}
+
 int main(void)
 {
 	test_prime_dedupe();
@@ -638,5 +775,6 @@ int main(void)
 	test_bo_double_unref();
 	test_file_double_unref();
 	test_adopt_conflict_race();
+	test_threads();
 	return 0;
 }
