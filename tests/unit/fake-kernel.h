@@ -25,8 +25,10 @@
  * fake keeps its own fd of it until fake_kernel_reset(), so any fd of it
  * still maps back to the object (by inode).
  *
- * Not thread-safe except where noted: the fake's state has one lock, so the
- * gem functions may be called from several threads (test-bo's race test).
+ * Threads: the gem functions and the queries take the fake's one lock, so
+ * shws may call them from several threads at once (test-bo's race and
+ * threads tests). fake_device_add() and fake_kernel_reset() are for the
+ * test's main thread, with no other thread in shws.
  */
 #ifndef SHWS_TESTS_FAKE_KERNEL_H
 #define SHWS_TESTS_FAKE_KERNEL_H

@@ -221,7 +221,7 @@ static void test_flink(void)
 	CHECK_INT(object_of(a), ==, object_of(c));
 	CHECK_OK(shws_bo_unref(a, SHWS_API_GL));
 	CHECK_OK(shws_bo_unref(c, SHWS_API_VA));
-	CHECK_OK(shws_bo_unref(d = c, SHWS_API_GL));
+	CHECK_OK(shws_bo_unref(c, SHWS_API_GL));
 	CHECK_INT(fake_gem_open_handles(), ==, 0);
 
 	CHECK_OK(shws_file_unref(f, SHWS_API_GL));
