@@ -69,9 +69,10 @@ struct mdesc {
 	/* Its shws_file while the model says it lives. */
 	struct shws_file *file;
 	unsigned api[SHWS_API_COUNT];
-	/* The file's name index: name -> bo index + 1. */
-	uint32_t idx_name[MAX_NAMES];
-	int idx_bo[MAX_NAMES];
+	/* The file's name index: name -> bo index; at most one entry per
+	 * bo of the file. */
+	uint32_t idx_name[MAX_BO];
+	int idx_bo[MAX_BO];
 };
 
 struct mbo {
@@ -268,7 +269,7 @@ static bool obj_alive(unsigned obj)
 
 static int index_find(int di, uint32_t name)
 {
-	for (int i = 0; i < MAX_NAMES; i++)
+	for (int i = 0; i < MAX_BO; i++)
 		if (name && desc[di].idx_name[i] == name)
 			return desc[di].idx_bo[i];
 	return -1;
@@ -283,7 +284,7 @@ static void name_set(int bi, uint32_t name)
 	bos[bi].name = name;
 	if (index_find(di, name) >= 0)
 		return;
-	for (int i = 0; i < MAX_NAMES; i++) {
+	for (int i = 0; i < MAX_BO; i++) {
 		if (!desc[di].idx_name[i]) {
 			desc[di].idx_name[i] = name;
 			desc[di].idx_bo[i] = bi;
@@ -331,7 +332,7 @@ static void bo_dead(int bi)
 	struct mdesc *d = &desc[bos[bi].desc];
 	unsigned obj = bos[bi].obj;
 
-	for (int i = 0; i < MAX_NAMES; i++)
+	for (int i = 0; i < MAX_BO; i++)
 		if (d->idx_name[i] && d->idx_bo[i] == bi)
 			d->idx_name[i] = 0;
 	bos[bi].used = false;
