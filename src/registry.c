@@ -77,7 +77,7 @@ static void after_fork_child(void)
 	*tail = inherited;
 	inherited = devices;
 	devices = NULL;
-	atomic_fetch_add(&shws_fork_generation, 1);
+	shws_file_generation_bump();
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -453,6 +453,18 @@ void shws_registry_file_hold(struct shws_file *file)
 void shws_registry_file_release(struct shws_file *file)
 {
 	file_put(file);
+}
+
+int shws_registry_file_is(const struct shws_file *file, int fd)
+{
+	int r;
+
+	if (fd == file->fd)
+		return 0;
+	r = shws_identity_compare(fd, file->fd);
+	if (r == SHWS_IDENTITY_SAME)
+		return 0;
+	return r == -EBADF ? -EBADF : -EXDEV;
 }
 
 void shws_registry_index_snapshot(const struct shws_device *device, int *fds,
