@@ -459,8 +459,9 @@ static void alloc_failure(void)
  */
 #define EINTR_HITS 10
 /* Timed waits until one of them took a signal: only against a signaller
- * that never ran during 300 ms, 20 times in a row. */
-#define EINTR_TIMED_TRIES 20
+ * that never ran during 300 ms, 10 times in a row. (Each phase has a fence
+ * of its own: vgem signals a fence by itself after 10 s.) */
+#define EINTR_TIMED_TRIES 10
 
 static atomic_bool in_wait;      /* the main thread is in shws_sync_file_wait() */
 static atomic_ulong hits;        /* handlers that ran while in_wait */
@@ -540,12 +541,11 @@ static void eintr(void)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
 	int vgem = card_fd(), sf, tries;
-	struct vbuf b = vbuf_new(vgem);
+	struct vbuf b = vbuf_new(vgem), b2 = vbuf_new(vgem);
 	struct signaller s = {
 		.target = pthread_self(),
 		.tid = (pid_t)syscall(SYS_gettid),
 		.vgem = vgem,
-		.fence = vf_attach(&b, 1),
 	};
 	unsigned long timed_hits = 0;
 	pthread_t thread;
@@ -553,9 +553,10 @@ static void eintr(void)
 
 	sigemptyset(&sa.sa_mask);
 	CHECK_SYS(sigaction(SIGALRM, &sa, NULL));
-	CHECK_OK(shws_dmabuf_export_sync_file(b.dmabuf, SHWS_SYNC_READ, &sf));
 
 	/* Timed. */
+	s.fence = vf_attach(&b, 1);
+	CHECK_OK(shws_dmabuf_export_sync_file(b.dmabuf, SHWS_SYNC_READ, &sf));
 	signaller_start(&s, &thread);
 	for (tries = 0; tries < EINTR_TIMED_TRIES && !timed_hits; tries++) {
 		atomic_store(&hits, 0);
@@ -571,9 +572,14 @@ static void eintr(void)
 	if (!timed_hits)
 		test_fail("no signal reached any of %d timed waits: the "
 			  "signalling thread never ran", EINTR_TIMED_TRIES);
+	vf_signal(vgem, s.fence);
+	CHECK_OK(shws_sync_file_wait(sf, 0));
+	close(sf);
 
 	/* Unbounded: the fence is signalled after EINTR_HITS handlers. */
+	s.fence = vf_attach(&b2, 1);
 	s.want = EINTR_HITS;
+	CHECK_OK(shws_dmabuf_export_sync_file(b2.dmabuf, SHWS_SYNC_READ, &sf));
 	atomic_store(&hits, 0);
 	signaller_start(&s, &thread);
 	atomic_store(&in_wait, true);
@@ -587,6 +593,7 @@ static void eintr(void)
 	signaller_stop(&s, thread);
 
 	close(sf);
+	vbuf_free(&b2);
 	vbuf_free(&b);
 	close(vgem);
 	/* Not SIG_DFL: a signal TSan still holds back must not kill us. */
