@@ -137,7 +137,10 @@ static void app_closes_fds(void)
 	CHECK(t == rbo);
 	CHECK_OK(shws_bo_unref(t, SHWS_API_VA));
 	CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
-	CHECK_OK(shws_bo_export_sync_file(rbo, SHWS_SYNC_RW, &sf));
+	close(fd);
+	/* rbo's fences: those of its dma-buf. */
+	CHECK_OK(shws_bo_export_dmabuf(rbo, &fd));
+	CHECK_OK(shws_dmabuf_export_sync_file(fd, SHWS_SYNC_RW, &sf));
 	CHECK_OK(shws_sync_file_wait(sf, 0));
 	close(sf);
 	close(fd);
@@ -226,32 +229,36 @@ static void emfile_round(int k, int card, int render2, int x,
 					 SHWS_API_VULKAN, &f)))
 		shws_file_unref(f, SHWS_API_VULKAN);
 	if (ok_or_emfile("shws_bo_export_dmabuf", k,
-			 shws_bo_export_dmabuf(bo, &fd)))
+			 shws_bo_export_dmabuf(bo, &fd))) {
+		/* The bo's fences, through its dma-buf. */
+		if (ok_or_emfile("shws_dmabuf_export_sync_file(bo)", k,
+				 shws_dmabuf_export_sync_file(
+					 fd, SHWS_SYNC_READ, &sf)))
+			close(sf);
 		close(fd);
+	}
 	/* Translation exports a temporary dma-buf. */
 	if (ok_or_emfile("shws_bo_translate", k,
 			 shws_bo_translate(bo, fr, SHWS_API_GL, &b2))) {
 		CHECK(b2);
 		CHECK_OK(shws_bo_unref(b2, SHWS_API_GL));
 	}
-	if (ok_or_emfile("shws_bo_export_sync_file", k,
-			 shws_bo_export_sync_file(bo, SHWS_SYNC_READ, &sf)))
-		close(sf);
 	if (ok_or_emfile("shws_dmabuf_export_sync_file", k,
 			 shws_dmabuf_export_sync_file(x, SHWS_SYNC_RW, &sf))) {
 		if (ok_or_emfile("shws_sync_file_merge", k,
 				 shws_sync_file_merge(NULL, sf, sf, &sf2)))
 			close(sf2);
-		/* Import makes a temporary dma-buf of the bo. */
-		ok_or_emfile("shws_bo_import_sync_file", k,
-			     shws_bo_import_sync_file(bo, SHWS_SYNC_WRITE, sf));
+		/* Import creates no fd. */
+		ok_or_emfile("shws_dmabuf_import_sync_file", k,
+			     shws_dmabuf_import_sync_file(x, SHWS_SYNC_WRITE,
+							  sf));
 		close(sf);
 	}
-	r = shws_wsi_acquire(x, &sf);
+	r = shws_wsi_acquire(x, SHWS_SYNC_WRITE, &sf);
 	if (ok_or_emfile("shws_wsi_acquire", k, r) && sf >= 0)
 		close(sf);
-	r = shws_wsi_acquire_for_read(x, &sf);
-	if (ok_or_emfile("shws_wsi_acquire_for_read", k, r) && sf >= 0)
+	r = shws_wsi_acquire(x, SHWS_SYNC_READ, &sf);
+	if (ok_or_emfile("shws_wsi_acquire(READ)", k, r) && sf >= 0)
 		close(sf);
 	/* The epoll method needs two slots: without them it cannot tell,
 	 * and says so (UNKNOWN), never DIFFERENT. */
@@ -351,7 +358,7 @@ static void alloc_scenario(long n, int x)
 	int card = card_fd(), render = kt_open_driver("vgem", KT_RENDER);
 	uint32_t h = bo_dumb_create(card, BO_SIZE), name;
 	bool adopted = false;
-	int sf = -1;
+	int sf = -1, abuf = -1, bbuf = -1;
 
 	atomic_store(&alloc_calls, 0);
 	atomic_store(&fail_at, n);
@@ -382,17 +389,25 @@ static void alloc_scenario(long n, int x)
 		     shws_bo_translate(back, fr, SHWS_API_VA, &again)))
 		goto out;
 	CHECK(again == b);
+	/* A bo's fences are those of its dma-buf. */
+	if (!step_ok("export_dmabuf(a)", n, shws_bo_export_dmabuf(a, &abuf)) ||
+	    !step_ok("export_dmabuf(b)", n, shws_bo_export_dmabuf(b, &bbuf)))
+		goto out;
 	if (!step_ok("export_sync_file", n,
-		     shws_bo_export_sync_file(a, SHWS_SYNC_RW, &sf)))
+		     shws_dmabuf_export_sync_file(abuf, SHWS_SYNC_RW, &sf)))
 		goto out;
 	if (!step_ok("sync_file_info", n, shws_sync_file_info(sf, &info, fi, 2)))
 		goto out;
 	step_ok("import_sync_file", n,
-		shws_bo_import_sync_file(b, SHWS_SYNC_WRITE, sf));
+		shws_dmabuf_import_sync_file(bbuf, SHWS_SYNC_WRITE, sf));
 out:
 	/* Still armed: the last unrefs must not need memory. */
 	if (sf >= 0)
 		close(sf);
+	if (abuf >= 0)
+		close(abuf);
+	if (bbuf >= 0)
+		close(bbuf);
 	if (again)
 		CHECK_OK(shws_bo_unref(again, SHWS_API_VA));
 	if (back)
