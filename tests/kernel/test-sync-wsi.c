@@ -148,13 +148,18 @@ static void test_acquire_nonblocking(int vgem)
 }
 
 /* A reader waits for writers only: a pending reader does not block it. */
-static void test_acquire_for_read(int vgem)
+static void test_acquire_read(int vgem)
 {
 	struct vbuf img = vbuf_new(vgem);
 	uint32_t r = vf_attach(&img, 0);
 	struct signaller writer = { 0 };
 	int fd;
 
+	/* The flag rule of the dma-buf calls, on a real dma-buf. */
+	fd = 1234;
+	CHECK_INT(shws_wsi_acquire(img.dmabuf, 0, &fd), ==, -EINVAL);
+	CHECK_INT(shws_wsi_acquire(img.dmabuf, 4, &fd), ==, -EINVAL);
+	CHECK_INT(fd, ==, 1234);
 	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_READ, &fd));
 	if (fallback)
 		CHECK_INT(fd, ==, -1);
@@ -171,7 +176,7 @@ static void test_acquire_for_read(int vgem)
 	CHECK(atomic_load(&writer.done));
 	signaller_join(&writer);
 	vbuf_free(&img);
-	test_pass("acquire-for-read");
+	test_pass("acquire-read");
 }
 
 static void test_release(int vgem)
@@ -272,7 +277,7 @@ int main(void)
 	test_acquire_waits_for_reader(vgem);
 	if (!fallback)
 		test_acquire_nonblocking(vgem);
-	test_acquire_for_read(vgem);
+	test_acquire_read(vgem);
 	test_release(vgem);
 	test_frames(vgem);
 	close(vgem);
