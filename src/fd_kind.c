@@ -30,21 +30,28 @@ static bool legacy_dmabuf(int fd)
 }
 
 /* Among anon-inode files only a sync_file accepts SYNC_IOC_FILE_INFO; the
- * others say ENOTTY, or EINVAL (userfaultfd, epoll since 6.9). num_fences
- * = 0 asks for the count only: nothing is written through a pointer. */
-static int anon_inode_kind(int fd)
+ * others say ENOTTY, or EINVAL (userfaultfd, epoll since 6.9; a pre-5.3
+ * dma-buf: dma_buf_ioctl() knows only its own commands). num_fences = 0
+ * asks for the count and status only: nothing is written through a
+ * pointer. The sync_file is tried first: it is the common case, and costs
+ * no readlink(). */
+static int anon_inode_kind(int fd, int32_t *sync_status)
 {
 	struct sync_file_info info = { .num_fences = 0 };
 
-	if (legacy_dmabuf(fd))
-		return SHWS_FD_DMABUF;
-	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info) == 0)
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info) == 0) {
+		if (sync_status)
+			*sync_status = info.status;
 		return SHWS_FD_SYNC_FILE;
+	}
 	/* O_PATH fds pass fstatfs() but no ioctl. */
-	return errno == EBADF ? -EBADF : SHWS_FD_OTHER;
+	if (errno == EBADF)
+		return -EBADF;
+	return legacy_dmabuf(fd) ? SHWS_FD_DMABUF : SHWS_FD_OTHER;
 }
 
-static int kind_by_fs(int fd, const struct stat *st, bool *own_inode)
+static int kind_by_fs(int fd, const struct stat *st, bool *own_inode,
+		      int32_t *sync_status)
 {
 	struct statfs sfs;
 
@@ -61,7 +68,7 @@ static int kind_by_fs(int fd, const struct stat *st, bool *own_inode)
 	case SHWS_ANON_INODE_FS_MAGIC:
 		if (own_inode)
 			*own_inode = false;
-		return anon_inode_kind(fd);
+		return anon_inode_kind(fd, sync_status);
 	default:
 		return SHWS_FD_OTHER;
 	}
@@ -71,7 +78,14 @@ int shws_fd_kind(int fd)
 {
 	if (fd < 0)
 		return -EBADF;
-	return kind_by_fs(fd, NULL, NULL);
+	return kind_by_fs(fd, NULL, NULL, NULL);
+}
+
+int shws_fd_kind_sync_status(int fd, int32_t *status)
+{
+	if (fd < 0)
+		return -EBADF;
+	return kind_by_fs(fd, NULL, NULL, status);
 }
 
 int shws_fd_kind_stat(int fd, const struct stat *st, bool *own_inode)
@@ -83,5 +97,5 @@ int shws_fd_kind_stat(int fd, const struct stat *st, bool *own_inode)
 			*own_inode = true;
 		return SHWS_FD_DMABUF;
 	}
-	return kind_by_fs(fd, st, own_inode);
+	return kind_by_fs(fd, st, own_inode, NULL);
 }

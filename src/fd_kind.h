@@ -24,6 +24,7 @@
 #define SHWS_FD_KIND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* include/uapi/linux/magic.h; older headers lack DMA_BUF_MAGIC (5.3). */
@@ -42,6 +43,14 @@ enum shws_fd_kind {
  * another negative errno from fstatfs().
  */
 int shws_fd_kind(int fd);
+
+/*
+ * shws_fd_kind(), and for a sync_file also the status word of the
+ * SYNC_IOC_FILE_INFO that identified it, in *@status (1 signalled, 0
+ * pending, < 0 the error it signalled with): a waiter needs no second
+ * ioctl. *@status is untouched for other kinds.
+ */
+int shws_fd_kind_sync_status(int fd, int32_t *status);
 
 /*
  * The same answer as shws_fd_kind(@fd), for a caller that already has

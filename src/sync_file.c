@@ -22,14 +22,22 @@ _Static_assert(sizeof(((struct sync_file_info *)0)->name) ==
 	       "sync_file name length is ABI");
 
 /* fd_kind.h identifies the fd before any SYNC_IOC_* reaches it, so no
- * other driver's ioctl handler ever sees one. */
-SHWS_EXPORT int shws_sync_file_check(int fd)
+ * other driver's ioctl handler ever sees one. 0 a sync_file (*@status
+ * set), -EINVAL another kind, -EBADF. */
+static int require_sync_file(int fd, int32_t *status)
 {
-	int kind = shws_fd_kind(fd);
+	int kind = shws_fd_kind_sync_status(fd, status);
 
 	if (kind < 0)
 		return kind;
 	return kind == SHWS_FD_SYNC_FILE ? 0 : -EINVAL;
+}
+
+SHWS_EXPORT int shws_sync_file_check(int fd)
+{
+	int32_t status;
+
+	return require_sync_file(fd, &status);
 }
 
 /* The status word of a checked sync_file: 1 signalled, 0 pending, < 0 the
@@ -156,10 +164,8 @@ static int poll_sync_file(int fd, int timeout_ms)
 SHWS_EXPORT int shws_sync_file_wait(int fd, int timeout_ms)
 {
 	int32_t status = 0;
-	int r = shws_sync_file_check(fd);
+	int r = require_sync_file(fd, &status);
 
-	if (!r)
-		r = sync_file_status(fd, &status);
 	if (r)
 		return r;
 	if (status == 0) {

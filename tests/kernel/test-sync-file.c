@@ -71,7 +71,17 @@ static void test_fd_kind(int vgem)
 	uint64_t ino;
 	int stub, merged, closed;
 
+	int32_t status = 77;
+
 	CHECK_INT(shws_fd_kind(j.sync_file), ==, SHWS_FD_SYNC_FILE);
+	/* The status word comes with the identification. */
+	CHECK_INT(shws_fd_kind_sync_status(j.sync_file, &status), ==,
+		  SHWS_FD_SYNC_FILE);
+	CHECK_INT(status, ==, 0); /* pending */
+	status = 77;
+	CHECK_INT(shws_fd_kind_sync_status(j.buf.dmabuf, &status), ==,
+		  SHWS_FD_DMABUF);
+	CHECK_INT(status, ==, 77);
 	CHECK_INT(shws_fd_kind(j.buf.dmabuf), ==, SHWS_FD_DMABUF);
 	CHECK_INT(shws_fd_kind(vgem), ==, SHWS_FD_OTHER); /* a DRM fd */
 	/* A signalled stub and a merge are sync_files too. */
@@ -101,6 +111,9 @@ static void test_fd_kind(int vgem)
 	CHECK_INT(shws_identity_dmabuf_ino(stub, &ino), ==, -EINVAL);
 	CHECK_INT(shws_identity_dmabuf_ino(vgem, &ino), ==, -EINVAL);
 
+	CHECK_INT(shws_fd_kind_sync_status(stub, &status), ==,
+		  SHWS_FD_SYNC_FILE);
+	CHECK_INT(status, ==, 1); /* signalled */
 	closed = CHECK_SYS(dup(stub));
 	close(closed);
 	CHECK_INT(shws_fd_kind(closed), ==, -EBADF);

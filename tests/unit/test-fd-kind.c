@@ -21,8 +21,11 @@ static void check_other(const char *what, int fd)
 {
 	struct stat st;
 	bool own = true;
+	int32_t status = 77;
 
 	CHECK_INT(shws_fd_kind(fd), ==, SHWS_FD_OTHER);
+	CHECK_INT(shws_fd_kind_sync_status(fd, &status), ==, SHWS_FD_OTHER);
+	CHECK_INT(status, ==, 77); /* only a sync_file's is written */
 	CHECK_SYS(fstat(fd, &st));
 	CHECK_INT(shws_fd_kind_stat(fd, &st, &own), ==, SHWS_FD_OTHER);
 	printf("%s: OTHER\n", what);
@@ -60,6 +63,7 @@ int main(void)
 	close(fd);
 	CHECK_INT(shws_fd_kind(fd), ==, -EBADF);
 	CHECK_INT(shws_fd_kind_stat(fd, &st, NULL), ==, -EBADF);
+	CHECK_INT(shws_fd_kind_sync_status(fd, NULL), ==, -EBADF);
 	CHECK_INT(shws_fd_kind(-1), ==, -EBADF);
 	CHECK_INT(shws_fd_kind(-2), ==, -EBADF);
 	CHECK_INT(shws_fd_kind(1 << 30), ==, -EBADF);
