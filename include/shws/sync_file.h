@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-/** Access flags for dma-buf export/import. */
+/** Access flags: dma-buf export/import here, shws_wsi_acquire(). */
 #define SHWS_SYNC_READ (1u << 0)
 #define SHWS_SYNC_WRITE (1u << 1)
 #define SHWS_SYNC_RW (SHWS_SYNC_READ | SHWS_SYNC_WRITE)
