@@ -237,6 +237,7 @@ int main(void)
 {
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
+	kt_banner("bo-translate");
 	render_to_card("vgem");
 	render_to_card("virtio_gpu");
 	round_trip("vgem");
