@@ -17,9 +17,11 @@
  *    dma-bufs) passed on unchanged, with no bo made;
  *  - carry implicit fences (a vgem fence imported as a write fence makes
  *    a reader's sync_file pending until it signals);
+ *  - survive 4 threads importing and releasing it on one vgem file;
  * and nothing may leak (fds, bufinfo).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <sys/stat.h>
@@ -191,6 +193,59 @@ static void check_fences(int vgem, int dmabuf)
  * shws passes that errno on and makes no bo. */
 #define WANT_VIRTIO_IMPORT (-ENODEV)
 
+/* Import/release race on one file (cf. test-bo-race for vgem's own
+ * dma-bufs): RACERS threads import and release @dmabuf RACE_ROUNDS times
+ * each; every bo must be that dma-buf (an export of it every 8th round has
+ * its st_ino). The kernel's GEM object comes and goes under them, so
+ * imports find it both alive and freshly gone. */
+#define RACERS 4
+#define RACE_ROUNDS 2000
+
+struct race {
+	struct shws_file *file;
+	int dmabuf;
+	uint64_t ino;
+};
+
+static void *racer(void *arg)
+{
+	const struct race *r = arg;
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		struct shws_bo *bo;
+
+		CHECK_OK(shws_bo_import_dmabuf(r->file, r->dmabuf,
+					       (enum shws_api)(i % 3), &bo));
+		if (i % 8 == 0) {
+			int fd;
+
+			CHECK_OK(shws_bo_export_dmabuf(bo, &fd));
+			CHECK_INT(ino_of(fd), ==, r->ino);
+			close(fd);
+		}
+		CHECK_OK(shws_bo_unref(bo, (enum shws_api)(i % 3)));
+	}
+	return NULL;
+}
+
+static void check_race(int dmabuf)
+{
+	int fd = kt_open_driver("vgem", KT_PRIMARY), bufs = kt_dmabuf_count();
+	struct race r = { .dmabuf = dmabuf, .ino = ino_of(dmabuf) };
+	pthread_t t[RACERS];
+
+	CHECK_OK(shws_file_open(fd, SHWS_API_GL, &r.file));
+	for (int i = 0; i < RACERS; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, racer, &r), ==, 0);
+	for (int i = 0; i < RACERS; i++)
+		CHECK_INT(pthread_join(t[i], NULL), ==, 0);
+	/* Nothing left: no bo, no extra dma-buf. */
+	CHECK(shws_bo_lookup(r.file, 1, SHWS_API_OTHER) == NULL);
+	shws_file_unref(r.file, SHWS_API_GL);
+	close(fd);
+	CHECK_INT(kt_dmabuf_count(), ==, bufs);
+}
+
 static void check_exporter(const char *what, int vgem, int a, int b,
 			   uint32_t seed)
 {
@@ -204,6 +259,7 @@ static void check_exporter(const char *what, int vgem, int a, int b,
 	CHECK_INT(import_into("virtio_gpu", KT_RENDER, a, seed), ==,
 		  WANT_VIRTIO_IMPORT);
 	check_fences(vgem, a);
+	check_race(a);
 }
 
 static void test_udmabuf(int vgem)
