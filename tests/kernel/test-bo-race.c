@@ -201,6 +201,7 @@ int main(void)
 	int exporter = kt_open_driver("vgem", KT_PRIMARY);
 	double t0;
 
+	kt_banner("bo-race");
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	shared_fd = bo_make_dmabuf(exporter, SEED_X);
 	shared_ino = bo_fd_ino(shared_fd);

@@ -131,6 +131,7 @@ int main(void)
 	struct shws_file *f;
 	uint32_t h1, h2;
 
+	kt_banner("fork");
 	app_fd = kt_open_driver("vgem", KT_PRIMARY);
 	CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_GL, &parent_file));
 	CHECK(!shws_file_inherited(parent_file));

@@ -122,6 +122,11 @@ static void test_order(void)
 
 int main(void)
 {
+	kt_banner("registry-order");
+	/* Which path this kernel takes: kcmp's order on 6.1, the list scan
+	 * under F_DUPFD_QUERY (6.10+, so 6.12). */
+	CHECK_INT(kcmp_chosen(), ==, kt_kernel_before(6, 10));
+	printf("registry-order: %s\n", kcmp_chosen() ? "kcmp order" : "list scan");
 	test_order();
 	return 0;
 }
