@@ -134,7 +134,7 @@ static int import_into(const char *driver, enum kt_node node, int dmabuf,
 	struct shws_file *file;
 	struct shws_bo *bo = NULL, *bo2 = NULL;
 
-	CHECK_OK(shws_file_open(fd, SHWS_API_GL, &file));
+	CHECK_OK(shws_file_open(fd, 0, SHWS_API_GL, &file));
 	r = shws_bo_import_dmabuf(file, dmabuf, SHWS_API_GL, &bo);
 	printf("%s %s: import = %d%s%s\n", driver,
 	       node == KT_PRIMARY ? "primary" : "render", r, r ? " " : "",
@@ -234,7 +234,7 @@ static void check_race(int dmabuf)
 	struct race r = { .dmabuf = dmabuf, .ino = ino_of(dmabuf) };
 	pthread_t t[RACERS];
 
-	CHECK_OK(shws_file_open(fd, SHWS_API_GL, &r.file));
+	CHECK_OK(shws_file_open(fd, 0, SHWS_API_GL, &r.file));
 	for (int i = 0; i < RACERS; i++)
 		CHECK_INT(pthread_create(&t[i], NULL, racer, &r), ==, 0);
 	for (int i = 0; i < RACERS; i++)
