@@ -287,9 +287,9 @@ SHWS_EXPORT enum shws_identity_method shws_identity_chosen_method(void)
 	return SHWS_IDENTITY_METHOD_NONE;
 }
 
-bool shws_identity_kcmp_first(void)
+unsigned shws_identity_allowed(void)
 {
-	return shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP;
+	return allowed_methods();
 }
 
 int shws_identity_kcmp_order(int a, int b)
@@ -340,16 +340,14 @@ SHWS_EXPORT int shws_identity_compare_method(enum shws_identity_method method,
 	return r >= 0 ? r : no_answer(fd_a, fd_b);
 }
 
-SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
+int shws_identity_compare_mask(unsigned mask, int fd_a, int fd_b)
 {
-	unsigned mask;
 	int m, r;
 
 	if (fd_a < 0 || fd_b < 0)
 		return -EBADF;
 	if (fd_a == fd_b)
 		return fd_valid(fd_a) ? SHWS_IDENTITY_SAME : -EBADF;
-	mask = allowed_methods();
 	for (m = 1; m < N_METHODS; m++) {
 		if (!(mask & SHWS_IDENTITY_METHOD_BIT(m)))
 			continue;
@@ -360,6 +358,13 @@ SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
 			return -EBADF;
 	}
 	return no_answer(fd_a, fd_b);
+}
+
+SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
+{
+	if (fd_a < 0 || fd_b < 0)
+		return -EBADF;
+	return shws_identity_compare_mask(allowed_methods(), fd_a, fd_b);
 }
 
 /* fd_kind.h recognises dma-bufs, and learns the dma-buf filesystem's
