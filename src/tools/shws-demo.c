@@ -565,8 +565,8 @@ static void report(const struct stats *st, const struct options *o)
 	if (o->implicit)
 		printf("implicit: %s\n",
 		       st->early ? "BROKEN, as expected on a kernel whose KMS "
-				   "ignores implicit fences on flips (6.1 "
-				   "virtio_gpu)"
+				   "ignores implicit fences on flips (virtio_gpu "
+				   "on 6.1 and 6.12)"
 				 : "no early frame (this kernel honours implicit "
 				   "fences on flips, or the fallback finished "
 				   "rendering before the present)");
