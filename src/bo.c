@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <shws/bo.h>
-#include <shws/identity.h>
 
 #include "bo_table.h"
 #include "file_priv.h"
@@ -364,20 +363,6 @@ static int adopt_locked(struct shws_file *file, uint32_t handle,
 	return 0;
 }
 
-/* 0 if @fd is @file's own description; -EXDEV if it is another (or shws
- * cannot tell: never guess), -EBADF if it is not open. */
-static int check_same_description(const struct shws_file *file, int fd)
-{
-	int r;
-
-	if (fd == file->fd)
-		return 0;
-	r = shws_identity_compare(fd, file->fd);
-	if (r == SHWS_IDENTITY_SAME)
-		return 0;
-	return r == -EBADF ? -EBADF : -EXDEV;
-}
-
 SHWS_EXPORT int shws_bo_adopt(struct shws_file *file, int fd, uint32_t handle,
 			      uint64_t size, enum shws_api api,
 			      struct shws_bo **out)
@@ -391,7 +376,7 @@ SHWS_EXPORT int shws_bo_adopt(struct shws_file *file, int fd, uint32_t handle,
 		return -EINVAL;
 	if (handle > SHWS_BO_HANDLE_MAX)
 		return -ERANGE;
-	ret = check_same_description(file, fd);
+	ret = shws_registry_file_is(file, fd);
 	if (ret)
 		return ret;
 	shws_file_lock(file);

@@ -4,21 +4,19 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/dma-buf.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <xf86drm.h>
 
 #include <shws/sync_file.h>
 
+#include "fd_kind.h"
+#include "sync_priv.h"
 #include "util.h"
-#include "sync_private.h"
 
 /* Kernel headers older than 6.0 lack these; the numbers are ABI. */
 #ifndef DMA_BUF_IOCTL_EXPORT_SYNC_FILE
@@ -34,12 +32,6 @@ struct dma_buf_import_sync_file {
 	_IOWR(DMA_BUF_BASE, 2, struct dma_buf_export_sync_file)
 #define DMA_BUF_IOCTL_IMPORT_SYNC_FILE \
 	_IOW(DMA_BUF_BASE, 3, struct dma_buf_import_sync_file)
-#endif
-#ifndef DMA_BUF_MAGIC
-#define DMA_BUF_MAGIC 0x444d4142
-#endif
-#ifndef ANON_INODE_FS_MAGIC
-#define ANON_INODE_FS_MAGIC 0x09041934
 #endif
 
 enum sync_mode { MODE_AUTO, MODE_IOCTL, MODE_FALLBACK };
@@ -75,38 +67,13 @@ static enum sync_mode get_mode(void)
 	return mode;
 }
 
-/* Before 5.3 a dma-buf was an anon-inode file named "dmabuf"; /proc is the
- * only way to tell it from the other anon-inode files. */
-static int legacy_dmabuf_check(int fd)
+int shws_dmabuf_require(int fd)
 {
-	char path[64], target[32];
-	ssize_t n;
+	int kind = shws_fd_kind(fd);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 0;
-	target[n] = '\0';
-	return !strcmp(target, "anon_inode:dmabuf");
-}
-
-/* Identify by filesystem, never by the error of a dma-buf ioctl: some files
- * answer ioctls they do not know with EINVAL, not ENOTTY (userfaultfd;
- * epoll since 6.9), and the probe reads EINVAL as "the ioctl exists". */
-int shws_dmabuf_check(int fd)
-{
-	struct statfs sfs;
-
-	if (fd < 0)
-		return -EBADF;
-	if (fstatfs(fd, &sfs) < 0)
-		return -errno;
-	/* Since 5.3 every dma-buf lives on its own pseudo filesystem. */
-	if (sfs.f_type == DMA_BUF_MAGIC)
-		return 1;
-	if (sfs.f_type == ANON_INODE_FS_MAGIC)
-		return legacy_dmabuf_check(fd);
-	return 0;
+	if (kind < 0)
+		return kind;
+	return kind == SHWS_FD_DMABUF ? 0 : -ENOTTY;
 }
 
 /* The kernel checks flags before anything else, so flags 0 on a real
@@ -173,12 +140,11 @@ SHWS_EXPORT int shws_dmabuf_sync_caps(int dmabuf_fd)
 		return shws_dmabuf_caps_verified(dmabuf_fd);
 	if (dmabuf_fd == -1)
 		return -ENODATA;
-	r = shws_dmabuf_check(dmabuf_fd);
-	if (r <= 0)
-		return r ? r : -ENOTTY;
-	return shws_dmabuf_caps_verified(dmabuf_fd);
+	r = shws_dmabuf_require(dmabuf_fd);
+	return r ? r : shws_dmabuf_caps_verified(dmabuf_fd);
 }
 
+/* The one rule for sync access flags (sync_priv.h). */
 int shws_sync_flags_check(unsigned flags)
 {
 	if (!flags || (flags & ~SHWS_SYNC_RW))
@@ -200,9 +166,9 @@ static int dmabuf_prepare(int dmabuf_fd, unsigned flags, unsigned cap)
 
 	if (r)
 		return r;
-	r = shws_dmabuf_check(dmabuf_fd);
-	if (r <= 0)
-		return r ? r : -ENOTTY;
+	r = shws_dmabuf_require(dmabuf_fd);
+	if (r)
+		return r;
 	if (!(shws_dmabuf_caps_verified(dmabuf_fd) & cap))
 		return -EOPNOTSUPP;
 	return 0;
@@ -216,7 +182,7 @@ int shws_dmabuf_export_verified(int dmabuf_fd, unsigned flags, int *out)
 
 	if (drmIoctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg) < 0) {
 		/* Only reachable with SHWS_DMABUF_SYNC=ioctl on an old kernel. */
-		r = errno == ENOTTY ? -EOPNOTSUPP : -errno;
+		r = errno == ENOTTY ? -EOPNOTSUPP : shws_neg_errno();
 		shws_dbg("EXPORT_SYNC_FILE(fd %d): %s", dmabuf_fd, strerror(-r));
 		return r;
 	}
@@ -232,11 +198,11 @@ int shws_dmabuf_import_verified(int dmabuf_fd, unsigned flags,
 	int r;
 
 	/* The kernel says EINVAL for a closed fd too; tell the two apart. */
-	r = shws_sync_file_query(sync_file_fd, NULL);
-	if (r <= 0)
-		return r ? r : -EINVAL;
+	r = shws_sync_file_check(sync_file_fd);
+	if (r)
+		return r;
 	if (drmIoctl(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg) < 0) {
-		r = errno == ENOTTY ? -EOPNOTSUPP : -errno;
+		r = errno == ENOTTY ? -EOPNOTSUPP : shws_neg_errno();
 		shws_dbg("IMPORT_SYNC_FILE(fd %d): %s", dmabuf_fd, strerror(-r));
 		return r;
 	}
@@ -277,7 +243,7 @@ int shws_dmabuf_poll(int dmabuf_fd, short events)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			return -errno;
+			return shws_neg_errno();
 		if (p.revents & POLLNVAL)
 			return -EBADF;
 		if (p.revents & POLLERR)

@@ -12,6 +12,11 @@
 
 atomic_uint shws_fork_generation;
 
+void shws_file_generation_bump(void)
+{
+	atomic_fetch_add(&shws_fork_generation, 1);
+}
+
 struct shws_file *shws_file_create(struct shws_device *device, int fd,
 				   dev_t rdev, enum shws_node_type node,
 				   bool is_private)

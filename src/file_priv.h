@@ -41,9 +41,12 @@ struct shws_file {
 	atomic_uint api_refs[SHWS_API_COUNT];
 };
 
-/* The process's fork generation: bumped in a fork()ed child (by the
- * registry's atfork handler). Read on every lookup, so inline. */
+/* The process's fork generation: bumped in a fork()ed child by the
+ * registry's atfork handler through shws_file_generation_bump(). Read on
+ * every lookup, so inline. */
 extern atomic_uint shws_fork_generation;
+
+void shws_file_generation_bump(void);
 
 static inline unsigned shws_generation(void)
 {

@@ -16,20 +16,17 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <shws/identity.h>
 
+#include "fd_kind.h"
 #include "identity_priv.h"
 #include "util.h"
 
 #ifndef F_DUPFD_QUERY
 #define F_DUPFD_QUERY 1027 /* include/uapi/linux/fcntl.h, Linux 6.10 */
-#endif
-#ifndef DMA_BUF_MAGIC
-#define DMA_BUF_MAGIC 0x444d4142 /* include/uapi/linux/magic.h */
 #endif
 
 #define RISKY_METHODS                                      \
@@ -290,9 +287,9 @@ SHWS_EXPORT enum shws_identity_method shws_identity_chosen_method(void)
 	return SHWS_IDENTITY_METHOD_NONE;
 }
 
-bool shws_identity_kcmp_first(void)
+unsigned shws_identity_allowed(void)
 {
-	return shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP;
+	return allowed_methods();
 }
 
 int shws_identity_kcmp_order(int a, int b)
@@ -343,16 +340,14 @@ SHWS_EXPORT int shws_identity_compare_method(enum shws_identity_method method,
 	return r >= 0 ? r : no_answer(fd_a, fd_b);
 }
 
-SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
+int shws_identity_compare_mask(unsigned mask, int fd_a, int fd_b)
 {
-	unsigned mask;
 	int m, r;
 
 	if (fd_a < 0 || fd_b < 0)
 		return -EBADF;
 	if (fd_a == fd_b)
 		return fd_valid(fd_a) ? SHWS_IDENTITY_SAME : -EBADF;
-	mask = allowed_methods();
 	for (m = 1; m < N_METHODS; m++) {
 		if (!(mask & SHWS_IDENTITY_METHOD_BIT(m)))
 			continue;
@@ -365,24 +360,31 @@ SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
 	return no_answer(fd_a, fd_b);
 }
 
-/* The dma-buf filesystem is one superblock: learn its st_dev once. */
-static atomic_ullong dmabuf_dev; /* st_dev + 1, 0 = not known yet */
+SHWS_EXPORT int shws_identity_compare(int fd_a, int fd_b)
+{
+	if (fd_a < 0 || fd_b < 0)
+		return -EBADF;
+	return shws_identity_compare_mask(allowed_methods(), fd_a, fd_b);
+}
 
+/* fd_kind.h recognises dma-bufs, and learns the dma-buf filesystem's
+ * st_dev once, so a known dma-buf costs one fstat(). */
 SHWS_EXPORT int shws_identity_dmabuf_ino(int fd, uint64_t *ino)
 {
-	unsigned long long known = atomic_load(&dmabuf_dev);
-	struct statfs sfs;
+	bool own_inode = false;
 	struct stat st;
+	int kind;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -EBADF;
-	if (known != (unsigned long long)st.st_dev + 1) {
-		if (fstatfs(fd, &sfs) < 0)
-			return -errno;
-		if (sfs.f_type != DMA_BUF_MAGIC)
-			return -EINVAL;
-		atomic_store(&dmabuf_dev, (unsigned long long)st.st_dev + 1);
-	}
+	kind = shws_fd_kind_stat(fd, &st, &own_inode);
+	if (kind < 0)
+		return kind;
+	if (kind != SHWS_FD_DMABUF)
+		return -EINVAL;
+	/* Before 5.3 every anon-inode file shares one inode. */
+	if (!own_inode)
+		return -EOPNOTSUPP;
 	*ino = st.st_ino;
 	return 0;
 }

@@ -77,7 +77,7 @@ static void after_fork_child(void)
 	*tail = inherited;
 	inherited = devices;
 	devices = NULL;
-	atomic_fetch_add(&shws_fork_generation, 1);
+	shws_file_generation_bump();
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -178,11 +178,18 @@ static void put_device_if_unused(struct reg_device *rd)
  * KCMP_FILE answers "same", "before" or "after": the kernel compares the
  * two struct file pointers through a per-boot bijection, a total order
  * that holds while the files live (tests/kernel/test-registry-order.c).
- * So with kcmp as the identity method, finding a description among a
+ * So wherever the policy allows kcmp, finding a description among a
  * device's n files is a binary search, log2(n) syscalls instead of up to
- * n (docs/performance.md, P3). dupfd_query and epoll only say same or not:
- * with them the index is scanned.
+ * n (docs/performance.md, P3) — also where F_DUPFD_QUERY is the method
+ * single comparisons use, since it only says same or not. Without kcmp
+ * (a seccomp filter, or a policy that names another method) the index is
+ * scanned, asking the policy once per lookup, not once per file.
  */
+
+static bool kcmp_allowed(unsigned mask)
+{
+	return mask & SHWS_IDENTITY_METHOD_BIT(SHWS_IDENTITY_METHOD_KCMP);
+}
 
 /* *pos: the index of @fd's file (*found) or where it would go; or -errno
  * when kcmp failed. */
@@ -235,7 +242,7 @@ static bool index_insert(struct reg_device *rd, struct shws_file *file)
 
 	if (!index_grow(rd))
 		return false;
-	if (rd->sorted && (!shws_identity_kcmp_first() ||
+	if (rd->sorted && (!kcmp_allowed(shws_identity_allowed()) ||
 			   index_search(rd, file->fd, &pos, &found) < 0 ||
 			   found)) {
 		rd->sorted = false;
@@ -267,11 +274,11 @@ static void index_remove(struct reg_device *rd, struct shws_file *file)
 static struct shws_file *index_find(struct reg_device *rd, int fd, dev_t rdev,
 				    bool *unknown)
 {
-	unsigned pos;
+	unsigned pos, mask = shws_identity_allowed();
 	bool found;
 
 	*unknown = false;
-	if (rd->sorted && rd->n_files && shws_identity_kcmp_first() &&
+	if (rd->sorted && rd->n_files && kcmp_allowed(mask) &&
 	    index_search(rd, fd, &pos, &found) == 0) {
 		if (!found)
 			return NULL;
@@ -284,7 +291,7 @@ static struct shws_file *index_find(struct reg_device *rd, int fd, dev_t rdev,
 
 		if (file->rdev != rdev)
 			continue;
-		r = shws_identity_compare(fd, file->fd);
+		r = shws_identity_compare_mask(mask, fd, file->fd);
 		if (r == SHWS_IDENTITY_SAME) {
 			shws_file_get(file);
 			return file;
@@ -304,10 +311,16 @@ static struct shws_file *index_find(struct reg_device *rd, int fd, dev_t rdev,
  */
 static bool shared_with_parent(int fd, dev_t rdev)
 {
+	unsigned mask;
+
+	if (!inherited)
+		return false;
+	mask = shws_identity_allowed();
 	for (struct reg_device *rd = inherited; rd; rd = rd->next)
 		for (unsigned i = 0; i < rd->n_files; i++)
 			if (rd->files[i]->rdev == rdev &&
-			    shws_identity_compare(fd, rd->files[i]->fd) !=
+			    shws_identity_compare_mask(mask, fd,
+						       rd->files[i]->fd) !=
 				    SHWS_IDENTITY_DIFFERENT)
 				return true;
 	return false;
@@ -453,6 +466,18 @@ void shws_registry_file_hold(struct shws_file *file)
 void shws_registry_file_release(struct shws_file *file)
 {
 	file_put(file);
+}
+
+int shws_registry_file_is(const struct shws_file *file, int fd)
+{
+	int r;
+
+	if (fd == file->fd)
+		return 0;
+	r = shws_identity_compare(fd, file->fd);
+	if (r == SHWS_IDENTITY_SAME)
+		return 0;
+	return r == -EBADF ? -EBADF : -EXDEV;
 }
 
 void shws_registry_index_snapshot(const struct shws_device *device, int *fds,

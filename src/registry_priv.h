@@ -23,6 +23,10 @@ void shws_registry_file_hold(struct shws_file *file);
 /* Drops a hold; the last reference destroys the file. */
 void shws_registry_file_release(struct shws_file *file);
 
+/* 0 if @fd is @file's own open file description; -EXDEV if it is another
+ * one, or if shws cannot tell (never a guess); -EBADF if @fd is not open. */
+int shws_registry_file_is(const struct shws_file *file, int fd);
+
 /* For white-box tests: the fds of @device's shared files as the index
  * holds them (up to @max), their count in *@n, and whether the index is
  * in kcmp's order. Takes the registry lock. */

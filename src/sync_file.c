@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* sync_file utilities: identify, describe, merge, wait. */
+/* sync_file utilities: check, describe, merge, wait. */
 #include <errno.h>
-#include <linux/magic.h>
 #include <linux/sync_file.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <xf86drm.h>
 
 #include <shws/sync_file.h>
 
+#include "fd_kind.h"
+#include "sync_priv.h"
 #include "util.h"
-#include "sync_private.h"
-
-#ifndef ANON_INODE_FS_MAGIC
-#define ANON_INODE_FS_MAGIC 0x09041934
-#endif
 
 _Static_assert(sizeof(((struct sync_fence_info *)0)->obj_name) ==
 		       SHWS_SYNC_NAME_LEN,
@@ -26,40 +21,35 @@ _Static_assert(sizeof(((struct sync_file_info *)0)->name) ==
 		       SHWS_SYNC_NAME_LEN,
 	       "sync_file name length is ABI");
 
-/* A sync_file is always an anon-inode file. Filtering on that first keeps
- * SYNC_IOC_* away from every driver's own ioctl handler (pipes, devices,
- * DRM, dma-bufs). Among anon-inode files only a sync_file accepts
- * SYNC_IOC_FILE_INFO; the others say ENOTTY or EINVAL (userfaultfd, epoll
- * since 6.9). */
-int shws_sync_file_query(int fd, int32_t *status)
-{
-	struct sync_file_info info = { .num_fences = 0 };
-	struct statfs sfs;
-
-	if (fd < 0)
-		return -EBADF;
-	if (fstatfs(fd, &sfs) < 0)
-		return -errno;
-	if (sfs.f_type != ANON_INODE_FS_MAGIC)
-		return 0;
-	if (drmIoctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
-		return errno == EBADF ? -EBADF : 0;
-	if (status)
-		*status = info.status;
-	return 1;
-}
-
-/* 0 if @fd is a sync_file, else the documented negative errno. */
+/* fd_kind.h identifies the fd before any SYNC_IOC_* reaches it, so no
+ * other driver's ioctl handler ever sees one. 0 a sync_file (*@status
+ * set), -EINVAL another kind, -EBADF. */
 static int require_sync_file(int fd, int32_t *status)
 {
-	int r = shws_sync_file_query(fd, status);
+	int kind = shws_fd_kind_sync_status(fd, status);
 
-	return r == 1 ? 0 : r ? r : -EINVAL;
+	if (kind < 0)
+		return kind;
+	return kind == SHWS_FD_SYNC_FILE ? 0 : -EINVAL;
 }
 
-SHWS_EXPORT int shws_is_sync_file(int fd)
+SHWS_EXPORT int shws_sync_file_check(int fd)
 {
-	return shws_sync_file_query(fd, NULL);
+	int32_t status;
+
+	return require_sync_file(fd, &status);
+}
+
+/* The status word of a checked sync_file: 1 signalled, 0 pending, < 0 the
+ * error it signalled with. 0 or a negative errno. */
+static int sync_file_status(int fd, int32_t *status)
+{
+	struct sync_file_info info = { .num_fences = 0 };
+
+	if (drmIoctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		return shws_neg_errno();
+	*status = info.status;
+	return 0;
 }
 
 static void copy_name(char *dst, const char *src)
@@ -80,7 +70,7 @@ static int fences_info(int fd, uint32_t count,
 	info.sync_fence_info = (uint64_t)(uintptr_t)k;
 	/* A sync_file's fence set never changes, so count still fits. */
 	if (drmIoctl(fd, SYNC_IOC_FILE_INFO, &info) < 0) {
-		int r = -errno;
+		int r = shws_neg_errno();
 
 		free(k);
 		return r;
@@ -106,11 +96,11 @@ SHWS_EXPORT int shws_sync_file_info(int fd, struct shws_sync_file_info *out,
 
 	if (!out || (!fences && max_fences))
 		return -EINVAL;
-	r = require_sync_file(fd, NULL);
+	r = shws_sync_file_check(fd);
 	if (r)
 		return r;
 	if (drmIoctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
-		return -errno;
+		return shws_neg_errno();
 	if (max_fences && info.num_fences) {
 		r = fences_info(fd, info.num_fences, fences, max_fences);
 		if (r)
@@ -129,14 +119,14 @@ SHWS_EXPORT int shws_sync_file_merge(const char *name, int a, int b, int *out)
 
 	if (!out)
 		return -EINVAL;
-	r = require_sync_file(a, NULL);
+	r = shws_sync_file_check(a);
 	if (!r)
-		r = require_sync_file(b, NULL);
+		r = shws_sync_file_check(b);
 	if (r)
 		return r;
 	strncpy(data.name, name ? name : "shws-merge", sizeof(data.name) - 1);
 	if (drmIoctl(a, SYNC_IOC_MERGE, &data) < 0)
-		return -errno;
+		return shws_neg_errno();
 	*out = data.fence; /* the kernel makes it O_CLOEXEC */
 	return 0;
 }
@@ -167,7 +157,7 @@ static int poll_sync_file(int fd, int timeout_ms)
 		if (n == 0)
 			return -ETIME;
 		if (errno != EINTR && errno != EAGAIN)
-			return -errno;
+			return shws_neg_errno();
 	}
 }
 
@@ -180,11 +170,11 @@ SHWS_EXPORT int shws_sync_file_wait(int fd, int timeout_ms)
 		return r;
 	if (status == 0) {
 		r = poll_sync_file(fd, timeout_ms);
+		/* Now signalled: read back whether it carried an error. */
+		if (!r)
+			r = sync_file_status(fd, &status);
 		if (r)
 			return r;
-		/* Now signalled: read back whether it carried an error. */
-		if (shws_sync_file_query(fd, &status) != 1)
-			return -EBADF;
 	}
 	return status < 0 ? status : 0;
 }

@@ -7,7 +7,6 @@
 #include <shws/sync_file.h>
 
 #include "util.h"
-#include "sync_private.h"
 
 /* Asked on every call, not cached: the answer belongs to the device behind
  * @drm_fd, and one process can hold several. Checking first also gives one
@@ -20,7 +19,7 @@ static int require_syncobj(int drm_fd)
 	if (drm_fd < 0)
 		return -EBADF;
 	if (drmGetCap(drm_fd, DRM_CAP_SYNCOBJ, &value))
-		return -errno;
+		return shws_neg_errno();
 	return value ? 0 : -EOPNOTSUPP;
 }
 
@@ -31,11 +30,12 @@ SHWS_EXPORT int shws_syncobj_import_sync_file(int drm_fd, uint32_t syncobj,
 
 	if (r)
 		return r;
-	r = shws_sync_file_query(sync_file_fd, NULL);
-	if (r <= 0)
-		return r ? r : -EINVAL;
-	return drmSyncobjImportSyncFile(drm_fd, syncobj, sync_file_fd) ? -errno
-								       : 0;
+	r = shws_sync_file_check(sync_file_fd);
+	if (r)
+		return r;
+	if (drmSyncobjImportSyncFile(drm_fd, syncobj, sync_file_fd))
+		return shws_neg_errno();
+	return 0;
 }
 
 SHWS_EXPORT int shws_syncobj_export_sync_file(int drm_fd, uint32_t syncobj,
@@ -51,7 +51,7 @@ SHWS_EXPORT int shws_syncobj_export_sync_file(int drm_fd, uint32_t syncobj,
 		return r;
 	/* The kernel creates the sync_file fd O_CLOEXEC. */
 	if (drmSyncobjExportSyncFile(drm_fd, syncobj, &fd))
-		return -errno;
+		return shws_neg_errno();
 	*out = fd;
 	return 0;
 }

@@ -7,56 +7,47 @@
 #include <shws/sync_file.h>
 #include <shws/wsi.h>
 
+#include "sync_priv.h"
 #include "util.h"
-#include "sync_private.h"
 
-/* Export with @flags, or, without the ioctl, block in poll() for @events
- * (the same set of fences: POLLOUT = all, POLLIN = writers) and say -1. */
-static int acquire(int dmabuf_fd, unsigned flags, short events, int *out)
+/* Export with @flags, or, without the ioctl, block in poll() on the same
+ * set of fences (SHWS_SYNC_READ: writers = POLLIN; SHWS_SYNC_WRITE or RW:
+ * all = POLLOUT; dma_buf_poll()) and say -1. */
+SHWS_EXPORT int shws_wsi_acquire(int dmabuf_fd, unsigned flags,
+				 int *acquire_sync_file_out)
 {
-	int r, caps;
+	int r = shws_sync_flags_check(flags);
 
-	if (!out)
-		return -EINVAL;
-	r = shws_dmabuf_check(dmabuf_fd);
-	if (r <= 0)
-		return r ? r : -ENOTTY;
-	caps = shws_dmabuf_caps_verified(dmabuf_fd);
-	if (caps & SHWS_DMABUF_CAP_EXPORT_SYNC_FILE)
-		return shws_dmabuf_export_verified(dmabuf_fd, flags, out);
-	r = shws_dmabuf_poll(dmabuf_fd, events);
 	if (r)
 		return r;
-	*out = -1;
+	if (!acquire_sync_file_out)
+		return -EINVAL;
+	r = shws_dmabuf_require(dmabuf_fd);
+	if (r)
+		return r;
+	if (shws_dmabuf_caps_verified(dmabuf_fd) &
+	    SHWS_DMABUF_CAP_EXPORT_SYNC_FILE)
+		return shws_dmabuf_export_verified(dmabuf_fd, flags,
+						   acquire_sync_file_out);
+	r = shws_dmabuf_poll(dmabuf_fd,
+			     flags & SHWS_SYNC_WRITE ? POLLOUT : POLLIN);
+	if (r)
+		return r;
+	*acquire_sync_file_out = -1;
 	return 0;
-}
-
-SHWS_EXPORT int shws_wsi_acquire(int dmabuf_fd, int *acquire_sync_file_out)
-{
-	/* The renderer writes: it must wait for readers as well as writers. */
-	return acquire(dmabuf_fd, SHWS_SYNC_WRITE, POLLOUT,
-		       acquire_sync_file_out);
-}
-
-SHWS_EXPORT int shws_wsi_acquire_for_read(int dmabuf_fd,
-					  int *acquire_sync_file_out)
-{
-	return acquire(dmabuf_fd, SHWS_SYNC_READ, POLLIN,
-		       acquire_sync_file_out);
 }
 
 SHWS_EXPORT int shws_wsi_release(int dmabuf_fd, int render_done_sync_file)
 {
-	int r, caps;
+	int r = shws_dmabuf_require(dmabuf_fd);
 
-	r = shws_dmabuf_check(dmabuf_fd);
-	if (r <= 0)
-		return r ? r : -ENOTTY;
+	if (r)
+		return r;
 	if (render_done_sync_file == -1)
 		return 0;
-	caps = shws_dmabuf_caps_verified(dmabuf_fd);
 	/* A write fence: every later user, reader or writer, waits for it. */
-	if (caps & SHWS_DMABUF_CAP_IMPORT_SYNC_FILE)
+	if (shws_dmabuf_caps_verified(dmabuf_fd) &
+	    SHWS_DMABUF_CAP_IMPORT_SYNC_FILE)
 		return shws_dmabuf_import_verified(dmabuf_fd, SHWS_SYNC_WRITE,
 						   render_done_sync_file);
 	/* Nothing can carry the fence to the next user: finish it here. */

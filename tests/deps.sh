@@ -35,7 +35,7 @@ shws_need_pkgs() {
 # What building and running the host tests needs.
 SHWS_BUILD_PKGS="meson ninja-build pkg-config gcc g++ libdrm-dev python3 binutils"
 # What the VM runner needs on top.
-SHWS_VM_PKGS="qemu-system-x86 busybox-static cpio kmod apt"
+SHWS_VM_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils apt"
 # What the piglit profile needs on top (piglit-profiles/run; about 2 GB).
 SHWS_PIGLIT_PKGS="piglit"
 # What the bo fuzzer needs on top (tests/fuzz/): clang, and libFuzzer

@@ -100,7 +100,10 @@ int shws_identity_seccomp_active(void);
  * fstat() (plus one fstatfs() the first time, to learn the dma-buf
  * filesystem's st_dev). Stores it in *@ino.
  *
- * Returns 0, -EBADF (fd not open), -EINVAL (not a dma-buf).
+ * Returns 0, -EBADF (fd not open), -EINVAL (not a dma-buf),
+ * -EOPNOTSUPP (a dma-buf on a kernel before 5.3, where dma-bufs are
+ * anon-inode files that share one inode with every other anon-inode file,
+ * so st_ino identifies nothing).
  */
 int shws_identity_dmabuf_ino(int fd, uint64_t *ino);
 

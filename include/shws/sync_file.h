@@ -1,10 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sync_file: explicit fences, and the bridge between a dma-buf's implicit
- * fences and explicit ones (see docs/sync.md).
+ * Fences as fds (docs/sync.md), three groups, named shws_<object>_<verb>:
+ *  - dma-buf <-> sync_file: shws_dmabuf_export_sync_file(),
+ *    shws_dmabuf_import_sync_file(), shws_dmabuf_sync_caps();
+ *  - sync_file utilities: shws_sync_file_check(), shws_sync_file_info(),
+ *    shws_sync_file_merge(), shws_sync_file_wait();
+ *  - syncobj bridge: shws_syncobj_import_sync_file(),
+ *    shws_syncobj_export_sync_file().
+ * The WSI helpers with a blocking fallback are in <shws/wsi.h>. A shws_bo's
+ * fences are those of its dma-buf: shws_bo_export_dmabuf(), then the
+ * dma-buf calls here.
  *
- * Every function here works on plain fds: dma-buf fds, sync_file fds and
- * DRM fds. None of them keeps state about an fd after it returns.
+ * Every function works on plain fds: dma-buf fds, sync_file fds and DRM
+ * fds. Every fd argument is borrowed (never closed, never kept); every fd
+ * returned is new, CLOEXEC and owned by the caller; outputs are untouched
+ * on failure. Each returns 0 (or a non-negative value where said) or a
+ * negative errno. None of them blocks, except shws_sync_file_wait() for
+ * at most its timeout: the functions here never fall back to waiting on
+ * the CPU (the raw dma-buf calls say -EOPNOTSUPP instead).
  *
  * Thread-safety: every function may be called from any thread at any time.
  * The only process-wide state is the capability probe (one atomic word,
@@ -19,7 +32,7 @@
 extern "C" {
 #endif
 
-/** Access flags for dma-buf export/import. */
+/** Access flags: dma-buf export/import here, shws_wsi_acquire(). */
 #define SHWS_SYNC_READ (1u << 0)
 #define SHWS_SYNC_WRITE (1u << 1)
 #define SHWS_SYNC_RW (SHWS_SYNC_READ | SHWS_SYNC_WRITE)
@@ -43,8 +56,12 @@ extern "C" {
  *  -EBADF      @dmabuf_fd is not an open fd.
  *  -ENOTTY     @dmabuf_fd is open but not a dma-buf.
  *  -EOPNOTSUPP the kernel has no DMA_BUF_IOCTL_EXPORT_SYNC_FILE (Linux < 6.0
- *              or CONFIG_SYNC_FILE=n), or SHWS_DMABUF_SYNC=fallback.
+ *              or CONFIG_SYNC_FILE=n), or SHWS_DMABUF_SYNC=fallback. No
+ *              fallback: this call never blocks (shws_wsi_acquire() is the
+ *              one that waits on the CPU instead).
  *  -EMFILE, -ENOMEM from the kernel.
+ * Thread-safe; replaces shws_bo_export_sync_file(bo, ...) on the bo's
+ * shws_bo_export_dmabuf().
  */
 int shws_dmabuf_export_sync_file(int dmabuf_fd, unsigned flags,
 				 int *sync_file_out);
@@ -64,8 +81,11 @@ int shws_dmabuf_export_sync_file(int dmabuf_fd, unsigned flags,
  *              not a sync_file.
  *  -EBADF      @dmabuf_fd or @sync_file_fd is not an open fd.
  *  -ENOTTY     @dmabuf_fd is open but not a dma-buf.
- *  -EOPNOTSUPP no DMA_BUF_IOCTL_IMPORT_SYNC_FILE (as for export).
+ *  -EOPNOTSUPP no DMA_BUF_IOCTL_IMPORT_SYNC_FILE (as for export); never
+ *              blocks (shws_wsi_release() is the one that waits instead).
  *  -ENOMEM from the kernel.
+ * Thread-safe; replaces shws_bo_import_sync_file(bo, ...) on the bo's
+ * shws_bo_export_dmabuf().
  */
 int shws_dmabuf_import_sync_file(int dmabuf_fd, unsigned flags,
 				 int sync_file_fd);
@@ -91,6 +111,7 @@ int shws_dmabuf_import_sync_file(int dmabuf_fd, unsigned flags,
  *  -ENODATA    not probed yet and @dmabuf_fd is -1.
  *  -EBADF      @dmabuf_fd is needed and not an open fd.
  *  -ENOTTY     @dmabuf_fd is needed and is not a dma-buf.
+ * Thread-safe: concurrent first probes compute the same answer.
  */
 int shws_dmabuf_sync_caps(int dmabuf_fd);
 
@@ -131,6 +152,7 @@ struct shws_sync_file_info {
  *              is open but not a sync_file.
  *  -EBADF      @fd is not an open fd.
  *  -ENOMEM     out of memory (only when @max_fences > 0).
+ * Thread-safe; never blocks.
  */
 int shws_sync_file_info(int fd, struct shws_sync_file_info *info,
 			struct shws_sync_fence_info *fences,
@@ -150,6 +172,7 @@ int shws_sync_file_info(int fd, struct shws_sync_file_info *info,
  *  -EINVAL     @out is NULL, or @a or @b is open but not a sync_file.
  *  -EBADF      @a or @b is not an open fd.
  *  -EMFILE, -ENOMEM from the kernel.
+ * Thread-safe; never blocks.
  */
 int shws_sync_file_merge(const char *name, int a, int b, int *out);
 
@@ -167,17 +190,22 @@ int shws_sync_file_merge(const char *name, int a, int b, int *out);
  *  -EBADF      @fd is not an open fd.
  *  other negative errno: the fence signalled *with an error* (e.g. -EIO
  *              after a GPU reset); what the kernel recorded, unchanged.
+ * Thread-safe. BLOCKS the calling thread for up to @timeout_ms.
  */
 int shws_sync_file_wait(int fd, int timeout_ms);
 
 /**
  * Is @fd a sync_file? @fd borrowed. The fd is identified by its filesystem
  * (sync_files are anonymous-inode files) before any sync_file ioctl is
- * sent, so no unrelated driver ever receives one.
+ * sent, so no unrelated driver ever receives one. Thread-safe.
  *
- * Returns 1 yes, 0 no (an open fd of another kind), or -EBADF.
+ * Returns 0 if it is, or:
+ *  -EINVAL     @fd is an open fd of another kind (the errno every other
+ *              function here gives for it).
+ *  -EBADF      @fd is not an open fd.
+ * (Replaces shws_is_sync_file(), which said 1 / 0 / -EBADF.)
  */
-int shws_is_sync_file(int fd);
+int shws_sync_file_check(int fd);
 
 /**
  * syncobj bridge. Both need DRM_CAP_SYNCOBJ on @drm_fd's device (checked
@@ -199,48 +227,12 @@ int shws_is_sync_file(int fd);
  *  -ENOENT     @syncobj is not a syncobj handle in @drm_fd's file.
  *  -EBADF      @drm_fd or @sync_file_fd is not an open fd.
  *  -ENOTTY     @drm_fd is not a DRM fd.
+ * Thread-safe (the kernel orders concurrent calls on one syncobj); never
+ * block.
  */
 int shws_syncobj_import_sync_file(int drm_fd, uint32_t syncobj,
 				  int sync_file_fd);
 int shws_syncobj_export_sync_file(int drm_fd, uint32_t syncobj, int *out);
-
-struct shws_bo; /* include/shws/bo.h */
-
-/**
- * The same as shws_dmabuf_export_sync_file() and
- * shws_dmabuf_import_sync_file(), on a shws_bo: the bo's implicit fences
- * are those of its GEM object, which every dma-buf of it shares.
- *
- * Each call exports the bo as a dma-buf (shws_bo_export_dmabuf(): CLOEXEC,
- * RDWR), makes the dma-buf call, and closes that fd before returning, on
- * success and on failure alike: no fd is left behind. The kernel keeps
- * the bo's dma-buf itself alive while the GEM handle lives (the first
- * export creates it; later exports, and other shws_bo_export_dmabuf()
- * callers, get the same dma-buf), so a bo that was never exported before
- * has one more dma-buf in /sys/kernel/debug/dma_buf/bufinfo until its last
- * reference is dropped.
- *
- * @bo borrowed: no reference is taken or dropped; the caller must hold
- *        one for the duration of the call.
- * @flags, @sync_file_out, @sync_file_fd: as for the dma-buf functions
- *        (export: *@sync_file_out is a new CLOEXEC sync_file the caller
- *        owns, untouched on failure; import: @sync_file_fd borrowed).
- *
- * Return 0 or:
- *  -EINVAL     @bo is NULL; bad @flags; export: @sync_file_out is NULL;
- *              import: @sync_file_fd is open but not a sync_file.
- *  -EBADF      import: @sync_file_fd is not an open fd.
- *  -ECHILD     @bo's file was inherited through fork(): nothing is
- *              exported (checked after the arguments above).
- *  -EOPNOTSUPP no dma-buf sync_file ioctls (Linux < 6.0, or
- *              SHWS_DMABUF_SYNC=fallback); these calls do not emulate
- *              anything, as for the dma-buf functions.
- *  -EMFILE, -ENOMEM, or another kernel errno from the dma-buf export.
- */
-int shws_bo_export_sync_file(struct shws_bo *bo, unsigned flags,
-			     int *sync_file_out);
-int shws_bo_import_sync_file(struct shws_bo *bo, unsigned flags,
-			     int sync_file_fd);
 
 #ifdef __cplusplus
 }

@@ -431,7 +431,7 @@ static void bench_wsi(long iters, int reps)
 		for (long i = 0; i < iters; i++) {
 			int acq;
 
-			if (shws_wsi_acquire(d, &acq))
+			if (shws_wsi_acquire(d, SHWS_SYNC_WRITE, &acq))
 				bench_die("shws_wsi_acquire failed");
 			if (acq >= 0)
 				close(acq);

@@ -15,6 +15,8 @@ LINE = re.compile(r'^(\S+) (\S+) (\S+) \(baseline (?:(\S+) \S+|-), (\S+)\)$')
 GOALS = [
     (r'^P1-lookup-(futex-)?\d+h-2t$', 'ratio', 0.20,
      'lookup at 2 threads at least 5x faster than the baseline'),
+    (r'^P1-find-(futex-)?\d+h-2t$', 'ratio', 0.20,
+     'borrowed lookup at 2 threads at least 5x faster than the baseline'),
     # strace -c diffs also count the harness (barrier, join: futex when a
     # thread waits), so only the seccomp figure is exact for the loop.
     (r'^P1-seccomp-syscalls-.*$', 'value', 0.0,
@@ -70,14 +72,14 @@ def plots(out, res):
           'set style data histograms', 'set style histogram clustered',
           'set style fill solid 0.8 border -1', 'set key top left',
           'set grid ytics', 'set yrange [0:*]']
-    p1 = table(res, 'P1-lookup-')
+    p1 = {**table(res, 'P1-lookup-'), **table(res, 'P1-find-')}
     if p1:
         f = dat(out, 'p1', [(k, v['value'], v['baseline'])
                             for k, v in p1.items()])
         gp += ['set xtics rotate by -30 left', 'set bmargin 6',
                'set offsets 0, 0, graph 0.3, 0',
                'set output "%s/p1-lookup.png"' % out,
-               'set title "P1: handle lookup + release (ns, lower is better)"',
+               'set title "P1: lookup + release, and borrowed find (ns, lower is better)"',
                'set ylabel "ns per lookup"',
                'plot "%s" using 2:xtic(1) title "shws (lock-free table)", '
                '"" using 3 title "baseline (pthread or futex mutex + hash '

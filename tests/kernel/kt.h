@@ -126,4 +126,20 @@ static inline void kt_banner(const char *test)
 	printf("%s: kernel %s %s\n", test, u.sysname, u.release);
 }
 
+/* 1 if the running kernel is older than @major.@minor. The test bed has two
+ * kernels, 6.1 and 6.12 (docs/testing.md); tests that see a kernel fact
+ * differ between them assert the fact for the kernel they run on
+ * (docs/kernel-facts.md). */
+static inline int kt_kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u))
+		test_fail("uname: %s", strerror(errno));
+	if (sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		test_fail("cannot parse the kernel release '%s'", u.release);
+	return maj < major || (maj == major && min < minor);
+}
+
 #endif

@@ -29,7 +29,7 @@ struct snap {
 	int n, bufs, bos[3];
 };
 
-static int card, render, virtio, x, vx, sf, pipefd[2], memfd, devnull,
+static int card, render, virtio, x, vx, bx, sf, pipefd[2], memfd, devnull,
 	opath, closed;
 static struct shws_file *file, *rfile, *vfile;
 static struct shws_bo *bo_gl, *bo_r, *bo_v;
@@ -142,7 +142,9 @@ static void setup(void)
 	h = bo_dumb_create(virtio, BO_SIZE);
 	CHECK_OK(shws_bo_adopt(vfile, shws_file_fd(vfile), h, BO_SIZE, SHWS_API_GL, &bo_v));
 	CHECK_OK(shws_bo_export_dmabuf(bo_v, &vx));
-	CHECK_OK(shws_bo_export_sync_file(bo_gl, SHWS_SYNC_RW, &sf));
+	/* A bo's fences are its dma-buf's: bx, exported from bo_gl. */
+	CHECK_OK(shws_bo_export_dmabuf(bo_gl, &bx));
+	CHECK_OK(shws_dmabuf_export_sync_file(bx, SHWS_SYNC_RW, &sf));
 	CHECK_SYS(pipe2(pipefd, O_CLOEXEC));
 	memfd = CHECK_SYS(memfd_create("shws-badinput", MFD_CLOEXEC));
 	devnull = CHECK_SYS(open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -402,18 +404,20 @@ static void cases_dmabuf_sync(void)
 	CASE("dmabuf-import-sync-bad-flags", -EINVAL,
 	     shws_dmabuf_import_sync_file(x, 8, sf));
 
-	CASE("bo-export-sync-null-bo", -EINVAL,
-	     shws_bo_export_sync_file(NULL, SHWS_SYNC_READ, &out));
-	CASE("bo-export-sync-bad-flags", -EINVAL,
-	     shws_bo_export_sync_file(bo_gl, 0x10, &out));
-	CASE("bo-export-sync-null-out", -EINVAL,
-	     shws_bo_export_sync_file(bo_gl, SHWS_SYNC_READ, NULL));
-	CASE("bo-import-sync-pipe", -EINVAL,
-	     shws_bo_import_sync_file(bo_gl, SHWS_SYNC_WRITE, pipefd[1]));
-	CASE("bo-import-sync-closed-fd", -EBADF,
-	     shws_bo_import_sync_file(bo_gl, SHWS_SYNC_WRITE, closed));
-	CASE("bo-import-sync-null-bo", -EINVAL,
-	     shws_bo_import_sync_file(NULL, SHWS_SYNC_WRITE, sf));
+	/* Formerly shws_bo_export/import_sync_file: the same calls on the
+	 * bo's exported dma-buf (a NULL bo becomes fd -1). */
+	CASE("bo-dmabuf-export-sync-no-dmabuf", -EBADF,
+	     shws_dmabuf_export_sync_file(-1, SHWS_SYNC_READ, &out));
+	CASE("bo-dmabuf-export-sync-bad-flags", -EINVAL,
+	     shws_dmabuf_export_sync_file(bx, 0x10, &out));
+	CASE("bo-dmabuf-export-sync-null-out", -EINVAL,
+	     shws_dmabuf_export_sync_file(bx, SHWS_SYNC_READ, NULL));
+	CASE("bo-dmabuf-import-sync-pipe", -EINVAL,
+	     shws_dmabuf_import_sync_file(bx, SHWS_SYNC_WRITE, pipefd[1]));
+	CASE("bo-dmabuf-import-sync-closed-fd", -EBADF,
+	     shws_dmabuf_import_sync_file(bx, SHWS_SYNC_WRITE, closed));
+	CASE("bo-dmabuf-import-sync-no-dmabuf", -EBADF,
+	     shws_dmabuf_import_sync_file(-1, SHWS_SYNC_WRITE, sf));
 	CHECK_INT(out, ==, -7);
 }
 
@@ -439,9 +443,9 @@ static void cases_sync_file(void)
 	CASE("sync-wait-dmabuf", -EINVAL, shws_sync_file_wait(x, 0));
 	CASE("sync-wait-negative-fd", -EBADF, shws_sync_file_wait(-1, 0));
 	CASE("sync-wait-closed-fd", -EBADF, shws_sync_file_wait(closed, 10));
-	CASE("is-sync-file-closed", -EBADF, shws_is_sync_file(closed));
-	CASE("is-sync-file-pipe", 0, shws_is_sync_file(pipefd[0]));
-	CASE("is-sync-file-dmabuf", 0, shws_is_sync_file(x));
+	CASE("sync-file-check-closed", -EBADF, shws_sync_file_check(closed));
+	CASE("sync-file-check-pipe", -EINVAL, shws_sync_file_check(pipefd[0]));
+	CASE("sync-file-check-dmabuf", -EINVAL, shws_sync_file_check(x));
 	CHECK_INT(out, ==, -7);
 
 	CHECK_SYS(drmGetCap(card, DRM_CAP_SYNCOBJ, &cap));
@@ -461,11 +465,16 @@ static void cases_wsi_identity(void)
 	uint64_t ino;
 	int out = -7;
 
-	CASE("wsi-acquire-null-out", -EINVAL, shws_wsi_acquire(x, NULL));
-	CASE("wsi-acquire-negative-fd", -EBADF, shws_wsi_acquire(-1, &out));
-	CASE("wsi-acquire-pipe", -ENOTTY, shws_wsi_acquire(pipefd[0], &out));
-	CASE("wsi-acquire-for-read-sync-file", -ENOTTY,
-	     shws_wsi_acquire_for_read(sf, &out));
+	CASE("wsi-acquire-null-out", -EINVAL,
+	     shws_wsi_acquire(x, SHWS_SYNC_WRITE, NULL));
+	CASE("wsi-acquire-no-flags", -EINVAL, shws_wsi_acquire(x, 0, &out));
+	CASE("wsi-acquire-bad-flags", -EINVAL, shws_wsi_acquire(x, 4, &out));
+	CASE("wsi-acquire-negative-fd", -EBADF,
+	     shws_wsi_acquire(-1, SHWS_SYNC_WRITE, &out));
+	CASE("wsi-acquire-pipe", -ENOTTY,
+	     shws_wsi_acquire(pipefd[0], SHWS_SYNC_WRITE, &out));
+	CASE("wsi-acquire-read-sync-file", -ENOTTY,
+	     shws_wsi_acquire(sf, SHWS_SYNC_READ, &out));
 	CASE("wsi-release-not-sync-file", -EINVAL, shws_wsi_release(x, pipefd[0]));
 	CASE("wsi-release-not-dmabuf", -ENOTTY, shws_wsi_release(pipefd[0], -1));
 	CASE("wsi-release-closed-dmabuf", -EBADF, shws_wsi_release(closed, -1));
@@ -516,6 +525,7 @@ int main(void)
 	teardown();
 	close(x);
 	close(vx);
+	close(bx);
 	close(sf);
 	close(pipefd[0]);
 	close(pipefd[1]);

@@ -176,6 +176,7 @@ int main(void)
 {
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
+	kt_banner("bo-badinput");
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	virtio = kt_open_driver("virtio_gpu", KT_PRIMARY);
 	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &file));

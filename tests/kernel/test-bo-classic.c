@@ -116,6 +116,7 @@ int main(void)
 {
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
+	kt_banner("bo-classic");
 	raw_ioctls();
 	through_shws();
 	app_closes_fds();

@@ -99,6 +99,7 @@ int main(void)
 {
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
+	kt_banner("bo-flink");
 	flink_dedupe();
 	render_node();
 	CHECK_INT(test_fd_count(), ==, fds);

@@ -6,7 +6,9 @@
  * of their own on that file. Every bo an importer gets must be that
  * dma-buf (same st_ino; contents checked through mmap), every created
  * buffer must keep its own contents, and afterwards the kernel's bufinfo
- * must show nothing left over.
+ * must show nothing left over. Every 100 rounds the importers meet, so that
+ * both outcomes of an import (the bo held by another thread, the bo dead)
+ * happen however the threads are scheduled.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +21,11 @@
 #define ROUNDS 10000
 #define INO_EVERY 4     /* st_ino of an export; a lookup otherwise */
 #define MAP_EVERY 500   /* contents through mmap */
-#define MIN_FRESH 100   /* imports that found the bo dead: the race ran */
+#define MEET_EVERY 100  /* rounds between meets of the importers (below) */
+/* Imports that found the bo dead, and imports that found it held by another
+ * thread: the meets alone make ROUNDS / MEET_EVERY of the first and
+ * IMPORTERS times as many of the second, whatever the scheduling. */
+#define MIN_FRESH (ROUNDS / MEET_EVERY)
 #define SEED_X 0x55550000u
 
 static struct shws_file *file;
@@ -27,6 +33,7 @@ static int card, shared_fd;
 static ino_t shared_ino;
 static _Atomic int importers_left = IMPORTERS;
 static _Atomic unsigned long created, dedup_hits, fresh;
+static pthread_barrier_t meet_barrier;
 
 static void check_is_shared(struct shws_bo *bo, bool contents)
 {
@@ -58,6 +65,41 @@ static uint32_t total_refs(struct shws_bo *bo)
 	return n;
 }
 
+static void meet_wait(void)
+{
+	int r = pthread_barrier_wait(&meet_barrier);
+
+	CHECK(r == 0 || r == PTHREAD_BARRIER_SERIAL_THREAD);
+}
+
+/*
+ * How often the free-running rounds below hit either case depends on the
+ * scheduling (on a loaded host the threads mostly run one after another).
+ * A meet makes both happen by construction: every importer holds the bo at
+ * once (each import after the first found it held by another thread), then
+ * all let go, and importer 1 imports alone (the bo is dead: re-created).
+ */
+static void meet(unsigned idx, enum shws_api api)
+{
+	struct shws_bo *a;
+
+	CHECK_OK(shws_bo_import_dmabuf(file, shared_fd, api, &a));
+	meet_wait(); /* every importer holds it */
+	CHECK_INT(total_refs(a), >=, IMPORTERS);
+	atomic_fetch_add(&dedup_hits, 1);
+	meet_wait(); /* every importer has counted */
+	CHECK_OK(shws_bo_unref(a, api));
+	meet_wait(); /* nobody holds it */
+	if (idx == 1) {
+		CHECK_OK(shws_bo_import_dmabuf(file, shared_fd, api, &a));
+		CHECK_INT(total_refs(a), ==, 1);
+		atomic_fetch_add(&fresh, 1);
+		check_is_shared(a, true);
+		CHECK_OK(shws_bo_unref(a, api));
+	}
+	meet_wait();
+}
+
 static void *importer(void *arg)
 {
 	enum shws_api api = (enum shws_api)((uintptr_t)arg % SHWS_API_COUNT);
@@ -65,6 +107,9 @@ static void *importer(void *arg)
 
 	for (int r = 0; r < ROUNDS; r++) {
 		struct shws_bo *a, *b = NULL;
+
+		if (r % MEET_EVERY == 0)
+			meet((unsigned)(uintptr_t)arg, api);
 
 		CHECK_OK(shws_bo_import_dmabuf(file, shared_fd, api, &a));
 		seed = seed * 1103515245u + 12345u;
@@ -156,11 +201,13 @@ int main(void)
 	int exporter = kt_open_driver("vgem", KT_PRIMARY);
 	double t0;
 
+	kt_banner("bo-race");
 	card = kt_open_driver("vgem", KT_PRIMARY);
 	shared_fd = bo_make_dmabuf(exporter, SEED_X);
 	shared_ino = bo_fd_ino(shared_fd);
 	CHECK_OK(shws_file_open(card, 0, SHWS_API_GL, &file));
 
+	CHECK_INT(pthread_barrier_init(&meet_barrier, NULL, IMPORTERS), ==, 0);
 	t0 = now();
 	for (uintptr_t i = 0; i < CREATORS; i++)
 		CHECK_INT(pthread_create(&cre[i], NULL, creator,
@@ -172,6 +219,7 @@ int main(void)
 		pthread_join(imp[i], NULL);
 	for (int i = 0; i < CREATORS; i++)
 		pthread_join(cre[i], NULL);
+	pthread_barrier_destroy(&meet_barrier);
 	printf("%d x %d imports (%lu while another thread held it, %lu after "
 	       "it died), %lu buffers created, in %.1f s\n", IMPORTERS, ROUNDS,
 	       atomic_load(&dedup_hits), atomic_load(&fresh),

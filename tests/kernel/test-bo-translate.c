@@ -289,6 +289,7 @@ int main(void)
 {
 	int fds = test_fd_count(), bufs = kt_dmabuf_count();
 
+	kt_banner("bo-translate");
 	render_to_card("vgem");
 	render_to_card("virtio_gpu");
 	stale_cache("vgem");

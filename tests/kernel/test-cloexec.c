@@ -114,12 +114,13 @@ int main(int argc, char **argv)
 	CHECK_OK(shws_bo_adopt(fv, shws_file_fd(fv), h, BO_SIZE, SHWS_API_GL, &v));
 	CHECK_OK(shws_bo_export_dmabuf(v, &fd));
 	CHECK_OK(shws_bo_import_dmabuf(fc, fd, SHWS_API_GL, &vg)); /* -> vgem */
-	CHECK_OK(shws_bo_export_sync_file(a, SHWS_SYNC_RW, &sf));
-	CHECK_OK(shws_bo_import_sync_file(b, SHWS_SYNC_WRITE, sf));
+	/* a's and b's fences: those of their dma-buf, x. */
+	CHECK_OK(shws_dmabuf_export_sync_file(x, SHWS_SYNC_RW, &sf));
+	CHECK_OK(shws_dmabuf_import_sync_file(x, SHWS_SYNC_WRITE, sf));
 	CHECK_OK(shws_sync_file_merge("cloexec", sf, sf, &sf2));
 	vb = vbuf_new(card);
 	vf_attach(&vb, 1); /* pending: acquire returns a real sync_file */
-	CHECK_OK(shws_wsi_acquire(vb.dmabuf, &acq));
+	CHECK_OK(shws_wsi_acquire(vb.dmabuf, SHWS_SYNC_WRITE, &acq));
 	CHECK(acq >= 0);
 	CHECK_INT(shws_identity_compare_method(SHWS_IDENTITY_METHOD_EPOLL, card,
 					       render), ==,

@@ -116,7 +116,8 @@ static void run_lazy_child(void)
 	if (pid == 0) {
 		struct shws_file *f;
 
-		CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_GL, &f));
+		CHECK_OK(shws_file_open(app_fd, SHWS_FILE_PRIVATE_OK,
+					SHWS_API_GL, &f));
 		CHECK(f != parent_file && shws_file_is_private(f));
 		_exit(0);
 	}
@@ -130,6 +131,7 @@ int main(void)
 	struct shws_file *f;
 	uint32_t h1, h2;
 
+	kt_banner("fork");
 	app_fd = kt_open_driver("vgem", KT_PRIMARY);
 	CHECK_OK(shws_file_open(app_fd, 0, SHWS_API_GL, &parent_file));
 	CHECK(!shws_file_inherited(parent_file));

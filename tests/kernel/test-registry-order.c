@@ -25,9 +25,12 @@ static int fds[N];
 static struct shws_file *files[N];
 static bool live[N];
 
-static bool kcmp_chosen(void)
+/* The index is kept in kcmp's order wherever the policy allows kcmp,
+ * even where single comparisons use F_DUPFD_QUERY (6.10+). */
+static bool kcmp_allowed(void)
 {
-	return shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP;
+	return shws_identity_methods() &
+	       SHWS_IDENTITY_METHOD_BIT(SHWS_IDENTITY_METHOD_KCMP);
 }
 
 /* The white-box invariant: every shared file of the device is in the
@@ -39,7 +42,7 @@ static void check_order(struct shws_device *dev, unsigned want)
 	unsigned n;
 	bool sorted;
 
-	if (!kcmp_chosen())
+	if (!kcmp_allowed())
 		return;
 	shws_registry_index_snapshot(dev, fd, N + 1, &n, &sorted);
 	CHECK(sorted);
@@ -117,11 +120,20 @@ static void test_order(void)
 	shws_file_unref(f, SHWS_API_GL);
 	close(fds[0]);
 	CHECK_INT(test_fd_count(), ==, before);
-	test_pass(kcmp_chosen() ? "order-kcmp" : "order-scan");
+	test_pass(kcmp_allowed() ? "order-kcmp" : "order-scan");
 }
 
 int main(void)
 {
+	kt_banner("registry-order");
+	/* Both kernels have kcmp: the index is in its order on 6.1 (where
+	 * kcmp is also the method of single comparisons) and on 6.12 (where
+	 * F_DUPFD_QUERY is). */
+	CHECK(kcmp_allowed());
+	CHECK_INT(shws_identity_chosen_method() == SHWS_IDENTITY_METHOD_KCMP,
+		  ==, kt_kernel_before(6, 10));
+	printf("registry-order: kcmp order, single comparisons by %s\n",
+	       shws_identity_method_name(shws_identity_chosen_method()));
 	test_order();
 	return 0;
 }

@@ -521,21 +521,25 @@ static void op_sync(struct worker *w)
 	static const unsigned flags[] = { SHWS_SYNC_READ, SHWS_SYNC_WRITE,
 					  SHWS_SYNC_RW };
 	struct ref *r = pick_ref(w);
-	int sf, ret;
+	int dmabuf, sf, ret;
 
 	if (!r)
 		return op_import(w);
-	ret = shws_bo_export_sync_file(r->bo, flags[rnd(w, 3)], &sf);
+	/* A bo's fences are those of its dma-buf. */
+	CHECK_OK(shws_bo_export_dmabuf(r->bo, &dmabuf));
+	ret = shws_dmabuf_export_sync_file(dmabuf, flags[rnd(w, 3)], &sf);
 	if (ret == -EOPNOTSUPP) { /* Linux < 6.0: documented */
 		CHECK_INT(shws_dmabuf_sync_caps(-1), ==, 0);
+		close(dmabuf);
 		return;
 	}
 	CHECK_OK(ret);
 	CHECK_INT(fcntl(sf, F_GETFD), ==, FD_CLOEXEC);
-	CHECK_INT(shws_is_sync_file(sf), ==, 1);
+	CHECK_OK(shws_sync_file_check(sf));
 	CHECK_OK(shws_sync_file_wait(sf, 0)); /* nobody attaches fences */
-	CHECK_OK(shws_bo_import_sync_file(r->bo, flags[rnd(w, 3)], sf));
+	CHECK_OK(shws_dmabuf_import_sync_file(dmabuf, flags[rnd(w, 3)], sf));
 	close(sf);
+	close(dmabuf);
 }
 
 static void op_close_fd(struct worker *w)

@@ -19,7 +19,7 @@ static int export(const struct vbuf *b, unsigned flags)
 	CHECK_OK(shws_dmabuf_export_sync_file(b->dmabuf, flags, &fd));
 	CHECK_INT(fd, >=, 0);
 	CHECK(fd_cloexec(fd));
-	CHECK_INT(shws_is_sync_file(fd), ==, 1);
+	CHECK_OK(shws_sync_file_check(fd));
 	return fd;
 }
 
@@ -166,7 +166,7 @@ static void test_drm_fd(int vgem)
 	CHECK_INT(errno, ==, ENOTTY);
 	CHECK_INT(shws_dmabuf_export_sync_file(vgem, SHWS_SYNC_RW, &out), ==,
 		  -ENOTTY);
-	CHECK_INT(shws_wsi_acquire(vgem, &out), ==, -ENOTTY);
+	CHECK_INT(shws_wsi_acquire(vgem, SHWS_SYNC_WRITE, &out), ==, -ENOTTY);
 	CHECK_INT(out, ==, 777);
 	test_pass("drm-fd-is-not-a-dmabuf");
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sync_file utilities on real fences: shws_is_sync_file, shws_sync_file_info
+ * sync_file utilities on real fences: shws_sync_file_check, shws_sync_file_info
  * (status, count, names, per-fence entries), shws_sync_file_merge (name
  * kept, duplicates and signalled fences dropped) and shws_sync_file_wait
- * (timeout, then success once signalled).
+ * (timeout, then success once signalled); and fd classification
+ * (src/fd_kind.h) of real dma-bufs and sync_files.
  */
 #include <fcntl.h>
 
 #include <shws/shws.h>
 
+#include "fd_kind.h"
 #include "vgem_fence.h"
 
 struct job {
@@ -44,17 +46,83 @@ static struct shws_sync_file_info info_of(int fd)
 	return info;
 }
 
-static void test_is_sync_file(int vgem)
+static void test_sync_file_check(int vgem)
 {
 	struct job j = job_new(vgem);
 
-	CHECK_INT(shws_is_sync_file(j.sync_file), ==, 1);
-	CHECK_INT(shws_is_sync_file(j.buf.dmabuf), ==, 0);
-	CHECK_INT(shws_is_sync_file(vgem), ==, 0);
+	CHECK_OK(shws_sync_file_check(j.sync_file));
+	CHECK_INT(shws_sync_file_check(j.buf.dmabuf), ==, -EINVAL);
+	CHECK_INT(shws_sync_file_check(vgem), ==, -EINVAL);
 	vf_signal(vgem, j.fence);
-	CHECK_INT(shws_is_sync_file(j.sync_file), ==, 1);
+	CHECK_OK(shws_sync_file_check(j.sync_file));
 	job_free(&j);
-	test_pass("is-sync-file");
+	test_pass("sync-file-check");
+}
+
+/* The kinds a kernel is needed for (the others: unit-fd-kind), and the
+ * two users of the classification agree: the sync calls and
+ * shws_identity_dmabuf_ino(). */
+static void test_fd_kind(int vgem)
+{
+	struct job j = job_new(vgem);
+	struct vbuf idle = vbuf_new(vgem);
+	struct stat st;
+	bool own = false;
+	uint64_t ino;
+	int stub, merged, closed;
+
+	int32_t status = 77;
+
+	CHECK_INT(shws_fd_kind(j.sync_file), ==, SHWS_FD_SYNC_FILE);
+	/* The status word comes with the identification. */
+	CHECK_INT(shws_fd_kind_sync_status(j.sync_file, &status), ==,
+		  SHWS_FD_SYNC_FILE);
+	CHECK_INT(status, ==, 0); /* pending */
+	status = 77;
+	CHECK_INT(shws_fd_kind_sync_status(j.buf.dmabuf, &status), ==,
+		  SHWS_FD_DMABUF);
+	CHECK_INT(status, ==, 77);
+	CHECK_INT(shws_fd_kind(j.buf.dmabuf), ==, SHWS_FD_DMABUF);
+	CHECK_INT(shws_fd_kind(vgem), ==, SHWS_FD_OTHER); /* a DRM fd */
+	/* A signalled stub and a merge are sync_files too. */
+	CHECK_OK(shws_dmabuf_export_sync_file(idle.dmabuf, SHWS_SYNC_RW,
+					      &stub));
+	CHECK_INT(shws_fd_kind(stub), ==, SHWS_FD_SYNC_FILE);
+	CHECK_OK(shws_sync_file_merge(NULL, stub, j.sync_file, &merged));
+	CHECK_INT(shws_fd_kind(merged), ==, SHWS_FD_SYNC_FILE);
+
+	/* With a known st_dev (6.1: the dma-buf filesystem, own inodes). */
+	CHECK_SYS(fstat(j.buf.dmabuf, &st));
+	CHECK_INT(shws_fd_kind_stat(j.buf.dmabuf, &st, &own), ==,
+		  SHWS_FD_DMABUF);
+	CHECK(own);
+	own = false;
+	CHECK_SYS(fstat(idle.dmabuf, &st));
+	CHECK_INT(shws_fd_kind_stat(idle.dmabuf, &st, &own), ==,
+		  SHWS_FD_DMABUF);
+	CHECK(own);
+	CHECK_SYS(fstat(stub, &st));
+	CHECK_INT(shws_fd_kind_stat(stub, &st, NULL), ==, SHWS_FD_SYNC_FILE);
+	CHECK_SYS(fstat(vgem, &st));
+	CHECK_INT(shws_fd_kind_stat(vgem, &st, NULL), ==, SHWS_FD_OTHER);
+
+	/* The identity call accepts exactly the dma-bufs. */
+	CHECK_OK(shws_identity_dmabuf_ino(j.buf.dmabuf, &ino));
+	CHECK_INT(shws_identity_dmabuf_ino(stub, &ino), ==, -EINVAL);
+	CHECK_INT(shws_identity_dmabuf_ino(vgem, &ino), ==, -EINVAL);
+
+	CHECK_INT(shws_fd_kind_sync_status(stub, &status), ==,
+		  SHWS_FD_SYNC_FILE);
+	CHECK_INT(status, ==, 1); /* signalled */
+	closed = CHECK_SYS(dup(stub));
+	close(closed);
+	CHECK_INT(shws_fd_kind(closed), ==, -EBADF);
+	close(merged);
+	close(stub);
+	vf_signal(vgem, j.fence);
+	job_free(&j);
+	vbuf_free(&idle);
+	test_pass("fd-kind");
 }
 
 static void test_info(int vgem)
@@ -196,7 +264,8 @@ int main(void)
 	kt_banner("sync-file");
 	bufs = kt_dmabuf_count();
 	vgem = kt_open_driver("vgem", KT_PRIMARY);
-	test_is_sync_file(vgem);
+	test_sync_file_check(vgem);
+	test_fd_kind(vgem);
 	test_info(vgem);
 	test_stub(vgem);
 	test_merge(vgem);

@@ -60,7 +60,7 @@ static void test_import(int vgem, unsigned flags, const char *name)
 	CHECK(export_ready(&b, SHWS_SYNC_READ));
 	CHECK_OK(shws_dmabuf_import_sync_file(b.dmabuf, flags, p.sync_file));
 	/* Borrowed: the caller's fd is still open and still the sync_file. */
-	CHECK_INT(shws_is_sync_file(p.sync_file), ==, 1);
+	CHECK_OK(shws_sync_file_check(p.sync_file));
 
 	/* Readers wait only for a write fence; writers for any fence. */
 	CHECK_INT(export_ready(&b, SHWS_SYNC_READ), ==, !write);

@@ -97,7 +97,7 @@ static void test_acquire_idle(int vgem)
 	struct vbuf img = vbuf_new(vgem);
 	int fd = 777;
 
-	CHECK_OK(shws_wsi_acquire(img.dmabuf, &fd));
+	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_WRITE, &fd));
 	if (fallback) {
 		CHECK_INT(fd, ==, -1);
 	} else {
@@ -118,7 +118,7 @@ static void test_acquire_waits_for_reader(int vgem)
 	int fd = 777;
 
 	signaller_start(&reader, vgem, vf_attach(&img, 0), 100);
-	CHECK_OK(shws_wsi_acquire(img.dmabuf, &fd));
+	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_WRITE, &fd));
 	if (fallback) {
 		CHECK_INT(fd, ==, -1);
 		CHECK(atomic_load(&reader.done)); /* it blocked */
@@ -137,7 +137,7 @@ static void test_acquire_nonblocking(int vgem)
 	uint32_t f = vf_attach(&img, 0);
 	int fd;
 
-	CHECK_OK(shws_wsi_acquire(img.dmabuf, &fd));
+	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_WRITE, &fd));
 	CHECK_INT(fd, >=, 0);
 	CHECK(!sf_signalled(fd));
 	vf_signal(vgem, f);
@@ -148,14 +148,19 @@ static void test_acquire_nonblocking(int vgem)
 }
 
 /* A reader waits for writers only: a pending reader does not block it. */
-static void test_acquire_for_read(int vgem)
+static void test_acquire_read(int vgem)
 {
 	struct vbuf img = vbuf_new(vgem);
 	uint32_t r = vf_attach(&img, 0);
 	struct signaller writer = { 0 };
 	int fd;
 
-	CHECK_OK(shws_wsi_acquire_for_read(img.dmabuf, &fd));
+	/* The flag rule of the dma-buf calls, on a real dma-buf. */
+	fd = 1234;
+	CHECK_INT(shws_wsi_acquire(img.dmabuf, 0, &fd), ==, -EINVAL);
+	CHECK_INT(shws_wsi_acquire(img.dmabuf, 4, &fd), ==, -EINVAL);
+	CHECK_INT(fd, ==, 1234);
+	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_READ, &fd));
 	if (fallback)
 		CHECK_INT(fd, ==, -1);
 	else
@@ -166,12 +171,12 @@ static void test_acquire_for_read(int vgem)
 	vf_signal(vgem, r);
 
 	signaller_start(&writer, vgem, vf_attach(&img, 1), 100);
-	CHECK_OK(shws_wsi_acquire_for_read(img.dmabuf, &fd));
+	CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_READ, &fd));
 	wait_acquired(fd);
 	CHECK(atomic_load(&writer.done));
 	signaller_join(&writer);
 	vbuf_free(&img);
-	test_pass("acquire-for-read");
+	test_pass("acquire-read");
 }
 
 static void test_release(int vgem)
@@ -196,7 +201,7 @@ static void test_release(int vgem)
 		vf_signal(vgem, f);
 		CHECK(fd_ready(img.dmabuf, POLLOUT));
 	}
-	CHECK_INT(shws_is_sync_file(done_fd), ==, 1); /* borrowed */
+	CHECK_OK(shws_sync_file_check(done_fd)); /* borrowed */
 	CHECK_OK(shws_wsi_release(img.dmabuf, -1));
 	CHECK(fd_ready(img.dmabuf, POLLOUT));
 	close(done_fd);
@@ -227,7 +232,7 @@ static void test_frames(int vgem)
 		int acq, done_fd, present;
 
 		/* Renderer. */
-		CHECK_OK(shws_wsi_acquire(img.dmabuf, &acq));
+		CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_WRITE, &acq));
 		wait_acquired(acq);
 		render.dst = pixels;
 		render.value = k;
@@ -237,7 +242,7 @@ static void test_frames(int vgem)
 		close(done_fd);
 
 		/* Compositor: the content is frame k, never k - 1. */
-		CHECK_OK(shws_wsi_acquire_for_read(img.dmabuf, &present));
+		CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_READ, &present));
 		wait_acquired(present);
 		vf_hb_acquire(); /* the wait ordered the GPU's write before us */
 		CHECK_INT(pixels[0], ==, k);
@@ -245,7 +250,7 @@ static void test_frames(int vgem)
 
 		/* Display scans out; the next acquire must wait for it. */
 		signaller_start(&display, vgem, vf_attach(&img, 0), 80);
-		CHECK_OK(shws_wsi_acquire(img.dmabuf, &acq));
+		CHECK_OK(shws_wsi_acquire(img.dmabuf, SHWS_SYNC_WRITE, &acq));
 		wait_acquired(acq);
 		CHECK(atomic_load(&display.done));
 		signaller_join(&display);
@@ -272,7 +277,7 @@ int main(void)
 	test_acquire_waits_for_reader(vgem);
 	if (!fallback)
 		test_acquire_nonblocking(vgem);
-	test_acquire_for_read(vgem);
+	test_acquire_read(vgem);
 	test_release(vgem);
 	test_frames(vgem);
 	close(vgem);

@@ -70,18 +70,16 @@ static void sleep_ms(long ms)
 static void test_sleeping_waiter(void)
 {
 	pthread_t t;
-	int waited_ms = 0;
 
 	shws_mutex_init(&lock);
 	shws_mutex_lock(&lock);
 	CHECK_INT(atomic_load(&lock.state), ==, 1);
 	CHECK(pthread_create(&t, NULL, waiter, NULL) == 0);
-	/* The waiter marks the lock contended (2) before it sleeps. */
-	while (atomic_load(&lock.state) != 2 && waited_ms < 10000) {
+	/* The waiter marks the lock contended (2) before it sleeps. No bound
+	 * of our own on how long the waiter takes to get there (a loaded host
+	 * may not run it for a while): meson's test timeout catches a hang. */
+	while (atomic_load(&lock.state) != 2)
 		sleep_ms(1);
-		waited_ms++;
-	}
-	CHECK_INT(atomic_load(&lock.state), ==, 2);
 	sleep_ms(50); /* it stays out while the lock is held */
 	CHECK_INT(atomic_load(&waiter_has_it), ==, 0);
 	shws_mutex_unlock(&lock); /* 2: wakes it */

@@ -136,7 +136,7 @@ static void test_probe_needs_identification(void)
 	       r ? strerror(errno) : "0");
 	CHECK_INT(shws_dmabuf_sync_caps(ep), ==, -ENOTTY);
 	CHECK_INT(shws_dmabuf_sync_caps(-1), ==, -ENODATA);
-	CHECK_INT(shws_is_sync_file(ep), ==, 0);
+	CHECK_INT(shws_sync_file_check(ep), ==, -EINVAL);
 	close(ep);
 	test_pass("probe-only-on-a-dmabuf");
 }
@@ -147,12 +147,13 @@ static void test_sync_file_args(const struct fds *f)
 	struct shws_sync_fence_info fence;
 	int out = UNTOUCHED;
 
-	CHECK_INT(shws_is_sync_file(f->pipe_r), ==, 0);
-	CHECK_INT(shws_is_sync_file(f->event), ==, 0); /* anon inode too */
-	CHECK_INT(shws_is_sync_file(f->file), ==, 0);
-	CHECK_INT(shws_is_sync_file(-1), ==, -EBADF);
-	CHECK_INT(shws_is_sync_file(f->closed), ==, -EBADF);
-	test_pass("is-sync-file");
+	CHECK_INT(shws_sync_file_check(f->pipe_r), ==, -EINVAL);
+	/* An eventfd is an anon-inode file too. */
+	CHECK_INT(shws_sync_file_check(f->event), ==, -EINVAL);
+	CHECK_INT(shws_sync_file_check(f->file), ==, -EINVAL);
+	CHECK_INT(shws_sync_file_check(-1), ==, -EBADF);
+	CHECK_INT(shws_sync_file_check(f->closed), ==, -EBADF);
+	test_pass("sync-file-check");
 
 	CHECK_INT(shws_sync_file_info(f->pipe_r, &info, NULL, 0), ==, -EINVAL);
 	CHECK_INT(shws_sync_file_info(f->event, &info, NULL, 0), ==, -EINVAL);
@@ -202,11 +203,19 @@ static void test_wsi_args(const struct fds *f)
 {
 	int out = UNTOUCHED;
 
-	CHECK_INT(shws_wsi_acquire(f->pipe_r, &out), ==, -ENOTTY);
-	CHECK_INT(shws_wsi_acquire_for_read(f->event, &out), ==, -ENOTTY);
-	CHECK_INT(shws_wsi_acquire(-1, &out), ==, -EBADF);
-	CHECK_INT(shws_wsi_acquire_for_read(f->closed, &out), ==, -EBADF);
-	CHECK_INT(shws_wsi_acquire(f->pipe_r, NULL), ==, -EINVAL);
+	/* Flags first, as for the dma-buf calls: no fd is looked at. */
+	CHECK_INT(shws_wsi_acquire(f->pipe_r, 0, &out), ==, -EINVAL);
+	CHECK_INT(shws_wsi_acquire(-1, 4, &out), ==, -EINVAL);
+	CHECK_INT(shws_wsi_acquire(f->closed, ~0u, &out), ==, -EINVAL);
+	CHECK_INT(shws_wsi_acquire(f->pipe_r, SHWS_SYNC_WRITE, &out), ==,
+		  -ENOTTY);
+	CHECK_INT(shws_wsi_acquire(f->event, SHWS_SYNC_READ, &out), ==,
+		  -ENOTTY);
+	CHECK_INT(shws_wsi_acquire(-1, SHWS_SYNC_WRITE, &out), ==, -EBADF);
+	CHECK_INT(shws_wsi_acquire(f->closed, SHWS_SYNC_READ, &out), ==,
+		  -EBADF);
+	CHECK_INT(shws_wsi_acquire(f->pipe_r, SHWS_SYNC_RW, NULL), ==,
+		  -EINVAL);
 	CHECK_INT(out, ==, UNTOUCHED);
 	/* The dma-buf is checked even when there is no fence to attach. */
 	CHECK_INT(shws_wsi_release(f->pipe_r, -1), ==, -ENOTTY);
