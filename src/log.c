@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+__attribute__((format(printf, 2, 0)))
 static void default_handler(enum shws_log_level level, const char *fmt,
 			    va_list args)
 {

@@ -59,6 +59,7 @@ struct info {
 
 static bool json;
 
+__attribute__((format(printf, 2, 0)))
 static void log_handler(enum shws_log_level level, const char *fmt,
 			va_list args)
 {

@@ -13,6 +13,7 @@ static int calls;
 static char last[256];
 static enum shws_log_level last_level;
 
+__attribute__((format(printf, 2, 0)))
 static void handler(enum shws_log_level level, const char *fmt, va_list ap)
 {
 	calls++;
