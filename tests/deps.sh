@@ -41,3 +41,10 @@ SHWS_PIGLIT_PKGS="piglit"
 # What the bo fuzzer needs on top (tests/fuzz/): clang, and libFuzzer
 # (libclang_rt.fuzzer, shipped by libclang-rt-14-dev on Debian 12).
 SHWS_FUZZ_PKGS="clang libclang-rt-14-dev"
+# What tests/mesa/build-mesa needs on top to build Mesa 25.0.7 (llvmpipe,
+# softpipe, lavapipe, the VA frontend, GBM, EGL). Its meson (>= 1.1) comes
+# from bookworm-backports, unpacked into the cache, not from this list.
+SHWS_MESA_PKGS="dpkg-dev patch ccache python3-mako python3-yaml bison flex
+	libexpat1-dev zlib1g-dev llvm-15-dev glslang-tools libva-dev xz-utils"
+# What tests/mesa/run needs on top to run the Mesa suite in the VM.
+SHWS_MESA_RUN_PKGS="piglit glmark2-es2-drm"
