@@ -195,21 +195,36 @@ static int dmabuf_make(unsigned id)
 	return 0;
 }
 
+/* The start of every ioctl: takes the lock (the caller drops it), plays
+ * an injected failure, and finds @drm_fd's description (-ENOTTY: not a
+ * fake DRM fd; -EACCES: @primary_only and a render node, as the kernel's
+ * DRM_AUTH ioctls answer there). */
+static int enter(enum fake_call c, int drm_fd, bool primary_only,
+		 struct desc **d)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = injected(c);
+	if (r)
+		return r;
+	*d = desc_of(drm_fd);
+	if (!*d)
+		return -ENOTTY;
+	if (primary_only && (*d)->type != SHWS_NODE_PRIMARY)
+		return -EACCES;
+	return 0;
+}
+
 int shws_gem_prime_import(int drm_fd, int dmabuf_fd, uint32_t *handle)
 {
 	struct desc *d;
 	unsigned id;
 	int r;
 
-	pthread_mutex_lock(&lock);
-	r = injected(FAKE_PRIME_IMPORT);
+	r = enter(FAKE_PRIME_IMPORT, drm_fd, false, &d);
 	if (r)
 		goto out;
-	d = desc_of(drm_fd);
-	if (!d) {
-		r = -ENOTTY;
-		goto out;
-	}
 	if (fcntl(dmabuf_fd, F_GETFD) < 0) {
 		r = -EBADF;
 		goto out;
@@ -237,16 +252,10 @@ int shws_gem_prime_export(int drm_fd, uint32_t handle, int *dmabuf_fd)
 	unsigned id;
 	int r, fd;
 
-	pthread_mutex_lock(&lock);
-	r = injected(FAKE_PRIME_EXPORT);
+	r = enter(FAKE_PRIME_EXPORT, drm_fd, false, &d);
 	if (r)
 		goto out;
-	d = desc_of(drm_fd);
-	id = d ? handle_obj(d, handle) : 0;
-	if (!d) {
-		r = -ENOTTY;
-		goto out;
-	}
+	id = handle_obj(d, handle);
 	if (!id) {
 		r = -ENOENT;
 		goto out;
@@ -305,19 +314,9 @@ int shws_gem_open(int drm_fd, uint32_t name, uint32_t *handle,
 	struct desc *d;
 	int r;
 
-	pthread_mutex_lock(&lock);
-	r = injected(FAKE_GEM_OPEN);
+	r = enter(FAKE_GEM_OPEN, drm_fd, true, &d);
 	if (r)
 		goto out;
-	d = desc_of(drm_fd);
-	if (!d) {
-		r = -ENOTTY;
-		goto out;
-	}
-	if (d->type != SHWS_NODE_PRIMARY) {
-		r = -EACCES;
-		goto out;
-	}
 	r = -ENOENT;
 	/* A name lives while its object has a handle somewhere (the
 	 * kernel's name holds the object only through its handles). */
@@ -340,20 +339,14 @@ int shws_gem_flink(int drm_fd, uint32_t handle, uint32_t *name)
 	unsigned id;
 	int r;
 
-	pthread_mutex_lock(&lock);
-	r = injected(FAKE_GEM_FLINK);
+	r = enter(FAKE_GEM_FLINK, drm_fd, true, &d);
 	if (r)
 		goto out;
-	d = desc_of(drm_fd);
-	id = d ? handle_obj(d, handle) : 0;
-	if (!d)
-		r = -ENOTTY;
-	else if (d->type != SHWS_NODE_PRIMARY)
-		r = -EACCES;
-	else if (!id)
+	id = handle_obj(d, handle);
+	if (!id) {
 		r = -ENOENT;
-	if (r)
 		goto out;
+	}
 	if (!objs[id - 1].name)
 		objs[id - 1].name = ++next_name;
 	*name = objs[id - 1].name;
@@ -370,19 +363,9 @@ int shws_gem_create_dumb(int drm_fd, uint32_t width, uint32_t height,
 	uint64_t p, s;
 	int r;
 
-	pthread_mutex_lock(&lock);
-	r = injected(FAKE_CREATE_DUMB);
+	r = enter(FAKE_CREATE_DUMB, drm_fd, true, &d);
 	if (r)
 		goto out;
-	d = desc_of(drm_fd);
-	if (!d) {
-		r = -ENOTTY;
-		goto out;
-	}
-	if (d->type != SHWS_NODE_PRIMARY) {
-		r = -EACCES;
-		goto out;
-	}
 	/* As drm_mode_create_dumb(): 8-bit multiples, no overflow. */
 	if (!width || !height || !bpp || bpp % 8 || bpp > 32 ||
 	    width > 16384 || height > 16384) {
