@@ -23,6 +23,7 @@ Every offending edge is printed as
   file.c: calls shws_x (module M) — M is not allowed for module N
 Comments and string literals are removed before anything is matched.
 """
+import json
 import os
 import re
 import sys
@@ -554,4 +555,13 @@ def main():
     return 1 if errors else 0
 
 
-sys.exit(main())
+def piglit_result(status):
+    """Under piglit (SHWS_PIGLIT=1, set by the shws profile) the result is
+    a protocol line, as tests/test.h and check-shws-info.py print it."""
+    if os.environ.get('SHWS_PIGLIT') == '1':
+        result = 'pass' if status == 0 else 'fail'
+        print('PIGLIT: ' + json.dumps({'result': result}), flush=True)
+    return status
+
+
+sys.exit(piglit_result(main()))
